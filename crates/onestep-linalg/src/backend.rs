@@ -1,0 +1,109 @@
+//! The `Backend` trait (core operations a backend must provide) and `BackendExt` (conveniences built on them).
+use crate::{Dense, LinalgError};
+
+/// Transpose flag for matrix products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Use the matrix as is.
+    N,
+    /// Use its transpose.
+    T,
+}
+
+/// Eigen-decomposition of a symmetric matrix, eigenvalues in DEScending order.
+#[derive(Clone, Debug)]
+pub struct SymEigen<M> {
+    /// Eigenvalues, largest first.
+    pub values: Vec<f64>,
+    /// Eigenvectors as columns, in the order of `values`.
+    pub vectors: M,
+}
+
+/// Core dense operations on f64 matrices. A backend is a small value carrying its own thread count.
+///
+/// Shape mismatches panic (`#[track_caller]` in implementations) naming both shapes; numerical
+/// failures return [`LinalgError`].
+pub trait Backend: Clone + Send + Sync + std::fmt::Debug {
+    /// The backend's own matrix type.
+    type Mat: Clone + Send + Sync + std::fmt::Debug;
+
+    /// Short name recorded in outputs ("faer", "nalgebra", "openblas").
+    fn name(&self) -> &'static str;
+    /// Number of threads the backend uses.
+    fn threads(&self) -> usize;
+
+    /// Converts from the interchange type.
+    fn from_dense(&self, m: &Dense) -> Self::Mat;
+    /// Converts to the interchange type.
+    fn to_dense(&self, m: &Self::Mat) -> Dense;
+    /// (rows, cols).
+    fn shape(&self, m: &Self::Mat) -> (usize, usize);
+    /// All-zero matrix.
+    fn zeros(&self, rows: usize, cols: usize) -> Self::Mat;
+    /// Matrix with the given columns (all of equal length).
+    fn from_cols(&self, cols: &[Vec<f64>]) -> Self::Mat;
+    /// Column j copied out.
+    fn col(&self, m: &Self::Mat, j: usize) -> Vec<f64>;
+
+    /// alpha · op(a) · op(b).
+    fn matmul(&self, a: &Self::Mat, ta: Op, b: &Self::Mat, tb: Op, alpha: f64) -> Self::Mat;
+    /// op(a) · x.
+    fn matvec(&self, a: &Self::Mat, ta: Op, x: &[f64]) -> Vec<f64>;
+    /// Gram matrix: `Op::T` gives aᵀa (cols × cols), `Op::N` gives aaᵀ (rows × rows).
+    fn gram(&self, a: &Self::Mat, side: Op) -> Self::Mat {
+        match side {
+            Op::T => self.matmul(a, Op::T, a, Op::N, 1.0),
+            Op::N => self.matmul(a, Op::N, a, Op::T, 1.0),
+        }
+    }
+    /// Solves a·x = b for symmetric positive definite a (Cholesky).
+    fn spd_solve(&self, a: &Self::Mat, b: &Self::Mat) -> Result<Self::Mat, LinalgError>;
+    /// All eigenvalues (descending) and eigenvectors of a symmetric matrix.
+    fn sym_eigen(&self, a: &Self::Mat) -> Result<SymEigen<Self::Mat>, LinalgError>;
+    /// All eigenvalues (descending) of a symmetric matrix.
+    fn sym_eigenvalues(&self, a: &Self::Mat) -> Result<Vec<f64>, LinalgError>;
+    /// The k largest eigenpairs of a symmetric positive semi-definite matrix. The default computes all.
+    fn sym_eigen_top(&self, a: &Self::Mat, k: usize) -> Result<SymEigen<Self::Mat>, LinalgError> {
+        let full = self.sym_eigen(a)?;
+        let k = k.min(full.values.len());
+        let cols: Vec<Vec<f64>> = (0..k).map(|j| self.col(&full.vectors, j)).collect();
+        let rows = self.shape(a).0;
+        let vectors = if k == 0 { self.zeros(rows, 0) } else { self.from_cols(&cols) };
+        Ok(SymEigen { values: full.values[..k].to_vec(), vectors })
+    }
+
+    /// Applies `f` to the entries in place, in contiguous chunks (any order; f must be elementwise).
+    fn map_inplace(&self, a: &mut Self::Mat, f: &(dyn Fn(&mut [f64]) + Sync));
+    /// Scales row i by s\[i\].
+    fn scale_rows(&self, a: &mut Self::Mat, s: &[f64]);
+    /// y ← y + alpha·x.
+    fn axpy(&self, y: &mut Self::Mat, alpha: f64, x: &Self::Mat);
+    /// a ← a + s·I (square a).
+    fn add_diag(&self, a: &mut Self::Mat, s: f64);
+}
+
+/// Conveniences built from the core operations; a backend may override none of them.
+pub trait BackendExt: Backend {
+    /// `f` applied entrywise to a copy.
+    fn map(&self, a: &Self::Mat, f: &(dyn Fn(&mut [f64]) + Sync)) -> Self::Mat {
+        let mut out = a.clone();
+        self.map_inplace(&mut out, f);
+        out
+    }
+
+    /// Solves a·x = b for one right-hand side vector.
+    fn spd_solve_vec(&self, a: &Self::Mat, b: &[f64]) -> Result<Vec<f64>, LinalgError> {
+        let rhs = self.from_cols(&[b.to_vec()]);
+        Ok(self.col(&self.spd_solve(a, &rhs)?, 0))
+    }
+
+    /// Singular values of `a` (descending, min(rows, cols) of them) from the eigenvalues of the
+    /// smaller Gram matrix; tiny negative eigenvalues from rounding are clamped to zero.
+    fn singular_values(&self, a: &Self::Mat) -> Result<Vec<f64>, LinalgError> {
+        let (r, c) = self.shape(a);
+        let g = self.gram(a, if c <= r { Op::T } else { Op::N });
+        Ok(self.sym_eigenvalues(&g)?.into_iter().map(|v| v.max(0.0).sqrt()).collect())
+    }
+}
+
+impl<B: Backend> BackendExt for B {}

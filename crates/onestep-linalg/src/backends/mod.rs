@@ -1,0 +1,3 @@
+//! Backend implementations, one module per library, each behind its cargo feature.
+#[cfg(feature = "faer")]
+pub mod faer;

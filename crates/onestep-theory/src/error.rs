@@ -1,0 +1,67 @@
+//! The error type of the theory crate: invalid inputs and numerical failures, each with a
+//! message that says what is allowed or what to try.
+
+/// Everything that can go wrong when evaluating a theory prediction.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TheoryError {
+    /// A scalar parameter is outside its allowed range.
+    #[error("invalid parameter {name} = {value}: {allowed}")]
+    InvalidParameter {
+        /// Parameter name as it appears in [`crate::Setting`] (or the function signature).
+        name: &'static str,
+        /// The offending value.
+        value: f64,
+        /// What is allowed and what to do instead.
+        allowed: &'static str,
+    },
+    /// A Hermite description ([`crate::FnStats`]) is inconsistent.
+    #[error("invalid Hermite description of the {which}: {reason}")]
+    InvalidFnStats {
+        /// `"activation"` or `"target"`.
+        which: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A prediction needs more Hermite coefficients than were given.
+    #[error(
+        "the {which} needs Hermite coefficients up to degree {needed}, but only degrees 0..={available} were given; pass more coefficients (or a smaller ℓ / max degree)"
+    )]
+    TooFewCoefficients {
+        /// `"activation"` or `"target"`.
+        which: &'static str,
+        /// Highest degree needed.
+        needed: usize,
+        /// Highest degree available.
+        available: usize,
+    },
+    /// An empirical spectrum was empty or had negative / non-finite eigenvalues.
+    #[error("invalid empirical spectrum: {reason}")]
+    InvalidSpectrum {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The scalar fixed point for the resolvent trace m did not converge.
+    #[error(
+        "fixed point for the resolvent trace m did not converge after {iterations} iterations (λ = {lambda}, last m = {last}, last relative change {change:e}); check that the spectrum and λ are finite and not extreme"
+    )]
+    NoConvergence {
+        /// Iterations spent.
+        iterations: usize,
+        /// Ridge penalty used.
+        lambda: f64,
+        /// Last iterate.
+        last: f64,
+        /// Last relative change.
+        change: f64,
+    },
+    /// A small dense system that should be positive definite was singular.
+    #[error(
+        "singular {what} system (pivot {pivot:e}); the unpenalised / spike columns are linearly dependent in the limit"
+    )]
+    Singular {
+        /// Which system.
+        what: &'static str,
+        /// Smallest pivot met.
+        pivot: f64,
+    },
+}
