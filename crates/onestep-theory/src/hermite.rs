@@ -31,6 +31,18 @@ impl FnStats {
         self.coeffs.get(k).copied()
     }
 
+    /// Whether the given coefficients exhaust the second moment (Σ_{k≤K} k! c_k² = E f² to
+    /// 1e-12 relative): then f is exactly that polynomial and c_k = 0 for k > K.
+    pub fn is_complete(&self) -> bool {
+        let parseval: f64 = self
+            .coeffs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| factorial(k) * c * c)
+            .sum();
+        (self.second_moment - parseval).abs() <= 1e-12 * self.second_moment.max(1e-300)
+    }
+
     /// Highest degree K given.
     pub fn max_degree(&self) -> usize {
         self.coeffs.len().saturating_sub(1)
@@ -231,11 +243,17 @@ impl BiPoly {
             let mut e = 0.0;
             let mut i = a % 2;
             while i <= a {
-                let ci = stats.coeff(i).ok_or(TheoryError::TooFewCoefficients {
-                    which,
-                    needed: a,
-                    available: stats.max_degree(),
-                })?;
+                let ci = match stats.coeff(i) {
+                    Some(c) => c,
+                    None if stats.is_complete() => 0.0,
+                    None => {
+                        return Err(TheoryError::TooFewCoefficients {
+                            which,
+                            needed: a,
+                            available: stats.max_degree(),
+                        });
+                    }
+                };
                 e += ci * he_monomial(i, a);
                 i += 2;
             }

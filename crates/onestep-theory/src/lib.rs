@@ -13,7 +13,7 @@ pub mod error;
 pub mod hermite;
 pub mod mp;
 pub mod small;
-// pub mod spiked;
+pub mod spiked;
 pub mod spikes;
 
 pub use equivalents::{
@@ -22,5 +22,5 @@ pub use equivalents::{
 pub use error::TheoryError;
 pub use hermite::FnStats;
 pub use mp::Spectrum;
-// pub use spiked::spiked_errors;
+pub use spiked::spiked_errors;
 pub use spikes::{Overlap, overlap, spike_count, spike_degrees, spike_strength, threshold};

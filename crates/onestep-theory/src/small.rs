@@ -57,7 +57,7 @@ impl Sym {
                     s -= l[i * n + k] * l[j * n + k];
                 }
                 if i == j {
-                    if !(s > 1e-13) {
+                    if s.is_nan() || s <= 1e-13 {
                         return Err(TheoryError::Singular { what, pivot: s });
                     }
                     l[i * n + i] = s.sqrt();
@@ -91,8 +91,8 @@ impl Sym {
             let mut e = vec![0.0; n];
             e[j] = 1.0;
             let x = self.solve(&e, what)?;
-            for i in 0..n {
-                inv.a[i * n + j] = x[i];
+            for (i, xi) in x.iter().enumerate() {
+                inv.a[i * n + j] = *xi;
             }
         }
         // symmetrise rounding
@@ -110,10 +110,8 @@ impl Sym {
 pub fn bilinear(x: &[f64], a: &Sym, y: &[f64]) -> f64 {
     let n = a.n;
     let mut s = 0.0;
-    for i in 0..n {
-        for j in 0..n {
-            s += x[i] * a.a[i * n + j] * y[j];
-        }
+    for (xi, row) in x.iter().zip(a.a.chunks(n.max(1))) {
+        s += xi * row.iter().zip(y).map(|(a, y)| a * y).sum::<f64>();
     }
     s
 }

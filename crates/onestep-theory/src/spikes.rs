@@ -14,8 +14,8 @@
 //! `‖F₀‖_op ≍ √n`, with η = η₀ n^α and N ∝ n, `θ_k/√n ≍ n^{αk − (k−1)/2}`: spike k separates
 //! iff `α > (k−1)/(2k)`.
 
-use crate::hermite::{FnStats, double_factorial};
 use crate::TheoryError;
+use crate::hermite::{FnStats, double_factorial};
 
 /// Magnitude below which a Hermite coefficient counts as zero for spike purposes.
 pub const COEFF_ZERO: f64 = 1e-12;
