@@ -585,17 +585,25 @@ mod tests {
     }
 
     #[test]
-    fn uncentred_relu_equals_centred_plus_free_constant() {
-        // With c₀ ≠ 0 the mean becomes an unpenalised constant column; for a centred target
-        // (c*₀ = 0) and ℓ = 0 the constant is useless, but for ℓ = 2 it interacts with z².
+    fn uncentred_relu_mean_is_a_free_constant() {
+        // c₀ ≠ 0: `errors` treats the mean c₀11ᵀ as an unpenalised constant column (the N → ∞
+        // limit of its rank-one term). The finite-N route of `spiked_errors`, which keeps the
+        // rank-one term with H = c₀²N, must converge to it as N grows.
         let mut s = reference();
-        let c = errors(&s, 2).unwrap();
         s.act = FnStats::relu(8);
-        let u = errors(&s, 2).unwrap();
+        let rf = errors(&s, 0).unwrap();
+        let n = 1e9;
+        let f = crate::spiked::spiked_errors(&s, 0.0, 0.0, n).unwrap();
+        assert!((f.test - rf.test).abs() < 1e-6 * rf.test, "{f:?} vs {rf:?}");
+        let all = errors_for_degrees(&s, &[1, 2, 4, 6, 8]).unwrap();
+        let g = crate::spiked::spiked_errors(&s, 0.0, 1e5, n).unwrap();
         assert!(
-            u.test.is_finite() && (u.test - c.test).abs() < 0.2,
-            "{u:?} vs {c:?}"
+            (g.test - all.test).abs() < 1e-6 * all.test,
+            "{g:?} vs {all:?}"
         );
+        // and the mean matters once even powers are fitted: differs from the centred ReLU
+        let c = errors_for_degrees(&reference(), &[1, 2, 4, 6, 8]).unwrap();
+        assert!((c.test - all.test).abs() > 1e-6, "{c:?} vs {all:?}");
     }
 
     #[test]
