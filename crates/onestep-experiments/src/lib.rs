@@ -1,3 +1,8 @@
-//! Figures of onestep: one module per figure, each a pure function from config to table; plotting in `plot`.
-
+//! The `onestep` pipeline and figures: one trial end to end ([`simulate`]), one module per figure,
+//! each a pure function from config to table; plotting in [`plot`]. No file IO here.
+pub mod config;
 pub mod plot;
+pub mod simulate;
+
+pub use config::{ConfigError, SimConfig, ValidConfig};
+pub use simulate::{Trial, run_trial, theory_summary};

@@ -11,6 +11,7 @@
 pub mod equivalents;
 pub mod error;
 pub mod hermite;
+pub mod locations;
 pub mod mp;
 pub mod small;
 pub mod spiked;
@@ -21,6 +22,7 @@ pub use equivalents::{
 };
 pub use error::TheoryError;
 pub use hermite::FnStats;
+pub use locations::{SpikeInputs, SpikePrediction, SpikeReport, gs_power, predict_spikes};
 pub use mp::Spectrum;
 pub use spiked::spiked_errors;
 pub use spikes::{Overlap, overlap, spike_count, spike_degrees, spike_strength, threshold};

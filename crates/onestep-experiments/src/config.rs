@@ -1,0 +1,192 @@
+//! Simulation configuration: raw values as given (`SimConfig`) checked once into `ValidConfig`.
+use onestep_data::Func;
+use onestep_net::{Init, Residual};
+use onestep_theory::FnStats;
+use serde::Serialize;
+use thiserror::Error;
+
+/// Highest Hermite degree used for theory inputs.
+pub const HERMITE_KMAX: usize = 16;
+
+/// A configuration value that is not allowed, named by its command-line flag.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// A value outside its allowed range.
+    #[error("--{flag}: got {value}; allowed: {allowed}")]
+    Invalid { flag: &'static str, value: String, allowed: String },
+    /// The matrices of one trial would not fit in memory.
+    #[error(
+        "sizes d={d}, width={width}, n={n}, n-test={n_test} need about {need_gib:.1} GiB but {avail_gib:.1} GiB are available; reduce --n, --n-test, --d or --width"
+    )]
+    TooLarge { d: usize, width: usize, n: usize, n_test: usize, need_gib: f64, avail_gib: f64 },
+}
+
+/// Unchecked simulation parameters (science.md §2).
+///
+/// | field | meaning | allowed |
+/// |---|---|---|
+/// | `d` | input dimension | ≥ 1 |
+/// | `width` | N, hidden neurons | ≥ 1 |
+/// | `n` | size of EACH training batch (step batch and ridge batch) | ≥ 2 |
+/// | `n_test` | test points | ≥ 1 |
+/// | `alpha` | step exponent, η = η₀·n^α | [0, 1/2) |
+/// | `eta0` | step prefactor η₀ | finite, ≥ 0 |
+/// | `lambda` | ridge penalty in (1/n)‖ỹ − Fa‖² + λ‖a‖² | finite, > 0 |
+/// | `activation`, `target` | function specs (`relu-centered`, `hermite:0,1,…`) | see `onestep_data::Func` |
+/// | `noise` | label-noise sd σ_ε | finite, ≥ 0 |
+/// | `residual` | `labels` or `full` | |
+/// | `init` | `sphere` or `gaussian` rows of W₀ | |
+/// | `trials` | independent repetitions | ≥ 1 |
+/// | `seed` | master seed; trial t uses seed + t | any u64 |
+#[derive(Clone, Debug, Serialize)]
+pub struct SimConfig {
+    pub d: usize,
+    pub width: usize,
+    pub n: usize,
+    pub n_test: usize,
+    pub alpha: f64,
+    pub eta0: f64,
+    pub lambda: f64,
+    pub activation: String,
+    pub target: String,
+    pub noise: f64,
+    pub residual: String,
+    pub init: String,
+    pub trials: usize,
+    pub seed: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            d: 256,
+            width: 256,
+            n: 1024,
+            n_test: 8192,
+            alpha: 0.3,
+            eta0: 1.0,
+            lambda: 0.1,
+            activation: "relu-centered".into(),
+            target: "hermite:0,1,0.7071067811865476".into(),
+            noise: 0.1,
+            residual: "labels".into(),
+            init: "sphere".into(),
+            trials: 1,
+            seed: 0,
+        }
+    }
+}
+
+/// A checked configuration; computing functions take only this type.
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidConfig {
+    pub d: usize,
+    pub width: usize,
+    pub n: usize,
+    pub n_test: usize,
+    pub alpha: f64,
+    pub eta0: f64,
+    pub lambda: f64,
+    #[serde(serialize_with = "display")]
+    pub activation: Func,
+    #[serde(serialize_with = "display")]
+    pub target: Func,
+    pub noise: f64,
+    #[serde(serialize_with = "residual_name")]
+    pub residual: Residual,
+    #[serde(serialize_with = "init_name")]
+    pub init: Init,
+    pub trials: usize,
+    pub seed: u64,
+    /// Hermite coefficients and second moment of the activation (theory input).
+    #[serde(skip)]
+    pub act_stats: FnStats,
+    /// Hermite coefficients and second moment of the target (theory input).
+    #[serde(skip)]
+    pub target_stats: FnStats,
+}
+
+fn display<S: serde::Serializer>(f: &Func, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(f)
+}
+fn residual_name<S: serde::Serializer>(r: &Residual, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(r.name())
+}
+fn init_name<S: serde::Serializer>(i: &Init, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(i.name())
+}
+
+fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { flag, value: value.to_string(), allowed: allowed.into() }
+}
+
+/// Hermite statistics of a function for the theory crate.
+pub fn fn_stats(f: &Func) -> FnStats {
+    FnStats { coeffs: f.hermite_coeffs(HERMITE_KMAX), second_moment: f.second_moment() }
+}
+
+impl SimConfig {
+    /// Peak memory of one trial in bytes: the three designs, the pre-activations, the four feature
+    /// matrices, the weights, and two Gram matrices with eigenvectors.
+    pub fn memory_bytes(&self) -> f64 {
+        let (d, w, n, t) = (self.d as f64, self.width as f64, self.n as f64, self.n_test as f64);
+        let p = w.min(n);
+        8.0 * (3.0 * n * d + t * d + 3.0 * n * w + 2.0 * t * w + 3.0 * w * d + 4.0 * p * p)
+    }
+
+    /// Checks every value; `memory_limit` is the number of bytes the run may use.
+    pub fn check(&self, memory_limit: f64) -> Result<ValidConfig, ConfigError> {
+        for (flag, v, min) in [("d", self.d, 1), ("width", self.width, 1), ("n", self.n, 2), ("n-test", self.n_test, 1), ("trials", self.trials, 1)] {
+            if v < min {
+                return Err(invalid(flag, v, format!("an integer ≥ {min}")));
+            }
+        }
+        if !(self.alpha.is_finite() && (0.0..0.5).contains(&self.alpha)) {
+            return Err(invalid("alpha", self.alpha, "a number in [0, 0.5) (the step is η = η₀·n^α)"));
+        }
+        if !(self.eta0.is_finite() && self.eta0 >= 0.0) {
+            return Err(invalid("eta0", self.eta0, "a finite number ≥ 0"));
+        }
+        if !(self.lambda.is_finite() && self.lambda > 0.0) {
+            return Err(invalid("lambda", self.lambda, "a finite number > 0 (ridge penalty)"));
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return Err(invalid("noise", self.noise, "a finite number ≥ 0 (label-noise standard deviation)"));
+        }
+        let activation: Func = self.activation.parse().map_err(|e| invalid("activation", &self.activation, format!("{e}")))?;
+        let target: Func = self.target.parse().map_err(|e| invalid("target", &self.target, format!("{e}")))?;
+        let residual = match self.residual.as_str() {
+            "labels" => Residual::Labels,
+            "full" => Residual::Full,
+            other => return Err(invalid("residual", other, "labels or full")),
+        };
+        let init = match self.init.as_str() {
+            "sphere" => Init::Sphere,
+            "gaussian" => Init::Gaussian,
+            other => return Err(invalid("init", other, "sphere or gaussian")),
+        };
+        let need = self.memory_bytes();
+        if !need.is_finite() || need > memory_limit {
+            let gib = (1u64 << 30) as f64;
+            return Err(ConfigError::TooLarge { d: self.d, width: self.width, n: self.n, n_test: self.n_test, need_gib: need / gib, avail_gib: memory_limit / gib });
+        }
+        Ok(ValidConfig {
+            d: self.d,
+            width: self.width,
+            n: self.n,
+            n_test: self.n_test,
+            alpha: self.alpha,
+            eta0: self.eta0,
+            lambda: self.lambda,
+            act_stats: fn_stats(&activation),
+            target_stats: fn_stats(&target),
+            activation,
+            target,
+            noise: self.noise,
+            residual,
+            init,
+            trials: self.trials,
+            seed: self.seed,
+        })
+    }
+}

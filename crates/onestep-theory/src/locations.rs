@@ -1,0 +1,806 @@
+//! Spike locations and alignments after one step (science.md §4, §6 "outlier locations and
+//! alignments"): where the outlier singular values of `F = σ(X̃Wᵀ)` sit, where the bulk ends,
+//! and how well each outlier's left singular vector aligns with the polynomial feature
+//! `GS(t^{∘k})`, `t = X̃β` (Gram–Schmidt of the k-th power against the powers 1..k−1, not
+//! against the constant). Derivation and validation: `docs/theory.md` §9.
+//!
+//! Model (science.md §6.1 items 1 and 6): `F ≈ A + LMᵀ`, rows of A i.i.d. N(0, Σ),
+//! `Σ = c₁²W₀W₀ᵀ + c_{>1}²I`, L the functions of u = ⟨x̃,β⟩/‖β‖ and of an independent
+//! standard w (the second projection): `u`, `w` (linear part `c₁TVᵀ`, M columns `c₁W₀q`,
+//! `MᵀM` block `c₁²(N/d)I`), `u^k` for every k ≤ [`crate::spiked::SPIKED_MAX_DEGREE`] with
+//! c_k ≠ 0 (M column `c₁^k c_k (η‖β‖)^k a^{∘k}`), and the constant when c₀ ≠ 0 (M column
+//! `c₀1_N`). With `G = E[llᵀ]`, `H = MᵀM` and the bulk Stieltjes transform
+//! `m(z) = lim (1/n) tr (AAᵀ/n − z)⁻¹`, the outliers of `FFᵀ/n` are the z above the bulk with
+//! `det(G + (m𝔲H)⁻¹) = 0`, `𝔲 = E_τ[1/(1+τm)]` (science.md's `det(mG − ((κ′−1)H)⁻¹) = 0`,
+//! κ′ − 1 = −𝔲). After orthonormalising L (G = I, `Ȟ = C H Cᵀ`), each eigenvalue h of Ȟ with
+//! `1/h < g_edge` gives one outlier at the unique m ∈ (m_edge, 0) with `−m𝔲(m) = 1/h`;
+//! z follows from the physical branch `z(m) = −1/m + (N/n) E_τ[τ/(1+τm)]` and the singular
+//! value of F is `√(n z)`. The squared overlap of the outlier's unit left singular vector
+//! with a unit-norm function v of the projections is the residue
+//! `⟨f_h, v⟩² · m² 𝔲 z′(m) / (𝔲 − m E_τ[τ/(1+τm)²])`, f_h the outlier's direction function.
+
+use crate::TheoryError;
+use crate::hermite::{BiPoly, FnStats, gauss_moment};
+use crate::mp::{Averages, Spectrum};
+use crate::spiked::SPIKED_MAX_DEGREE;
+use crate::spikes::{COEFF_ZERO, overlap, spike_degrees, spike_strength, threshold};
+
+/// Inputs of [`predict_spikes`]. Finite n, d, N are inputs because η = η₀ n^α depends on n;
+/// the ratios are φ = n/d, ψ = N/d.
+///
+/// | field | meaning | allowed |
+/// |---|---|---|
+/// | `n` | batch size (each of the two batches) | ≥ 1 |
+/// | `d` | input dimension | ≥ 1 |
+/// | `width` | N, hidden neurons | ≥ 1 |
+/// | `alpha` | step exponent, η = η₀ n^α | finite, ≥ 0 |
+/// | `eta0` | step prefactor η₀ | finite, ≥ 0 |
+/// | `noise` | label-noise standard deviation σ_ε | finite, ≥ 0 |
+/// | `act`, `target` | Hermite descriptions of σ and σ* | [`FnStats::validate`] |
+/// | `beta_norm2` | realised ‖β‖² (None: the limit of [`crate::overlap`]) | finite, > 0 |
+/// | `a` | realised second layer (None: a ~ N(0, I_N/N), its moments replaced by their means) | length N, finite |
+///
+/// The residual is `labels` (science.md §2), the convention under which G ≈ c₁aβᵀ.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SpikeInputs {
+    /// Batch size n.
+    pub n: usize,
+    /// Input dimension d.
+    pub d: usize,
+    /// Width N.
+    pub width: usize,
+    /// Step exponent α (η = η₀ n^α).
+    pub alpha: f64,
+    /// Step prefactor η₀.
+    pub eta0: f64,
+    /// Label-noise standard deviation σ_ε.
+    pub noise: f64,
+    /// Activation σ.
+    pub act: FnStats,
+    /// Target link σ*.
+    pub target: FnStats,
+    /// Realised ‖β‖², overriding the limit `c*₁² + (Eσ*² + σ_ε²)d/n`.
+    pub beta_norm2: Option<f64>,
+    /// Realised second layer a (length N), overriding the Gaussian moments of a ~ N(0, I/N).
+    pub a: Option<Vec<f64>>,
+}
+
+impl SpikeInputs {
+    /// Inputs with the limiting ‖β‖² and Gaussian second-layer moments.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        n: usize,
+        d: usize,
+        width: usize,
+        alpha: f64,
+        eta0: f64,
+        noise: f64,
+        act: FnStats,
+        target: FnStats,
+    ) -> Self {
+        Self {
+            n,
+            d,
+            width,
+            alpha,
+            eta0,
+            noise,
+            act,
+            target,
+            beta_norm2: None,
+            a: None,
+        }
+    }
+}
+
+/// Prediction for the spike of one degree k.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct SpikePrediction {
+    /// Degree k (c_k ≠ 0).
+    pub degree: usize,
+    /// Raw strength θ_k ([`crate::spike_strength`], the operator norm of the rank-one term,
+    /// in singular-value units of F).
+    pub strength: f64,
+    /// Predicted outlier singular value of F; None when the spike is not separated from the
+    /// bulk at this finite n.
+    pub location: Option<f64>,
+    /// Predicted |⟨û_k, GS(t^{∘k})⟩| (û_k the outlier's unit left singular vector); None
+    /// when not separated.
+    pub alignment: Option<f64>,
+}
+
+/// Everything [`predict_spikes`] predicts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SpikeReport {
+    /// ℓ(α): number of spike degrees past their threshold (asymptotic count).
+    pub ell: usize,
+    /// The degrees past their threshold ([`crate::spike_degrees`], up to degree 8).
+    pub degrees: Vec<usize>,
+    /// `(k, (k−1)/(2k))` for every degree k ≤ 8 with c_k ≠ 0.
+    pub thresholds: Vec<(usize, f64)>,
+    /// η = η₀ n^α.
+    pub eta: f64,
+    /// ‖β‖² used.
+    pub beta_norm2: f64,
+    /// Predicted right edge of the bulk, in singular values of F (`√(n z_edge)`).
+    pub bulk_edge: f64,
+    /// One entry per degree k ≤ 8 with c_k ≠ 0 (separated or not), increasing k.
+    pub spikes: Vec<SpikePrediction>,
+    /// Outlier of the mean term c₀11ᵀ (c₀ ≠ 0 only; not a learned spike, science.md §3).
+    pub mean_outlier: Option<f64>,
+    /// Outliers not attributed to a spike degree or to the mean (e.g. the linear part
+    /// c₁TVᵀ alone), in singular values of F.
+    pub other_outliers: Vec<f64>,
+}
+
+/// The bulk law of `AAᵀ/n` on the real axis above its support.
+pub(crate) struct BulkLaw<'a> {
+    spectrum: Spectrum<'a>,
+    /// c₁².
+    a: f64,
+    /// c_{>1}².
+    b: f64,
+    /// ψ = N/d (MP ratio).
+    psi: f64,
+    /// N/n.
+    ratio: f64,
+}
+
+/// MP(y) transforms `S(w) = E[1/(μ+w)]`, `S′(w)` at real `w < −(1+√y)²` (below the
+/// support, on the negative side), physical branch (S ≈ 1/w as w → −∞).
+fn mp_s_below(y: f64, w: f64) -> (f64, f64) {
+    let b = w + 1.0 - y;
+    let disc = (b * b + 4.0 * y * w).max(0.0).sqrt();
+    // roots 2/(b ± √disc); b < 0 here and the physical one is 2/(b − √disc)
+    let s = 2.0 / (b - disc);
+    let ds = (y * s * s + s) / disc.max(f64::MIN_POSITIVE);
+    (s, ds)
+}
+
+impl<'a> BulkLaw<'a> {
+    pub(crate) fn new(act: &FnStats, spectrum: Spectrum<'a>, psi: f64, ratio: f64) -> Self {
+        let c1 = act.coeff(1).unwrap_or(0.0);
+        Self {
+            spectrum,
+            a: c1 * c1,
+            b: act.nonlinear_energy(),
+            psi,
+            ratio,
+        }
+    }
+
+    /// Largest τ = c₁²μ + c_{>1}².
+    fn tau_max(&self) -> f64 {
+        let mu_max = match self.spectrum {
+            Spectrum::MarchenkoPastur => (1.0 + self.psi.sqrt()).powi(2),
+            Spectrum::Empirical(ev) => ev.iter().cloned().fold(0.0, f64::max),
+        };
+        self.a * mu_max + self.b
+    }
+
+    /// Averages over τ at m ∈ (−1/τ_max, 0].
+    fn avg(&self, m: f64) -> Averages {
+        match self.spectrum {
+            Spectrum::Empirical(_) => self.spectrum.averages(self.a, self.b, self.psi, m),
+            Spectrum::MarchenkoPastur => {
+                let (a, b) = (self.a, self.b);
+                if a <= 0.0 || (a * m).abs() < 1e-300 {
+                    let inv = 1.0 / (1.0 + b * m);
+                    return Averages {
+                        h1: b * inv,
+                        h2: b * b * inv * inv,
+                        u: inv,
+                        hu: b * inv * inv,
+                    };
+                }
+                // as in mp.rs: τ/(1+τm) = (μ + c)/(m(μ + w)), here w < −μ₊
+                let c = b / a;
+                let w = (1.0 + b * m) / (a * m);
+                let (s, ds) = mp_s_below(self.psi, w);
+                let t = 1.0 - w * s; // E[μ/(μ+w)], atom included consistently
+                let dt = -s - w * ds;
+                Averages {
+                    h1: (t + c * s) / m,
+                    h2: ((t + w * dt) - 2.0 * c * dt - c * c * ds) / (m * m),
+                    u: s / (a * m),
+                    hu: (-dt - c * ds) / (a * m * m),
+                }
+            }
+        }
+    }
+
+    /// z(m) = −1/m + (N/n)E[τ/(1+τm)].
+    fn z(&self, m: f64) -> f64 {
+        -1.0 / m + self.ratio * self.avg(m).h1
+    }
+
+    /// m²·z′(m) = 1 − (N/n) m² E[τ²/(1+τm)²], decreasing in |m| on m < 0.
+    fn m2dz(&self, m: f64) -> f64 {
+        1.0 - self.ratio * m * m * self.avg(m).h2
+    }
+
+    /// g(m) = −m𝔲(m) > 0, decreasing in m on (m_edge, 0).
+    fn g(&self, m: f64) -> f64 {
+        -m * self.avg(m).u
+    }
+
+    /// m at the right edge of the bulk: the root of z′(m) = 0 in (−1/τ_max, 0).
+    fn m_edge(&self) -> f64 {
+        let mut lo = -1.0 / self.tau_max(); // z′ < 0 just above lo
+        let mut hi = 0.0; // z′ > 0 just below 0
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if mid == lo || mid == hi {
+                break;
+            }
+            let f = self.m2dz(mid);
+            if f.is_nan() || f < 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    }
+
+    /// The m ∈ (m_edge, 0) with g(m) = target (g decreasing), by bisection.
+    fn solve_g(&self, m_edge: f64, target: f64) -> f64 {
+        let (mut lo, mut hi) = (m_edge, 0.0);
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if mid == lo || mid == hi {
+                break;
+            }
+            if self.g(mid) > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+
+    /// Squared-overlap factor of the residue at m: `m² 𝔲 z′(m) / (𝔲 − m E[τ/(1+τm)²])`.
+    fn residue(&self, m: f64) -> f64 {
+        let av = self.avg(m);
+        let dz = 1.0 / (m * m) - self.ratio * av.h2;
+        (m * m * av.u * dz / (av.u - m * av.hu)).max(0.0)
+    }
+}
+
+/// Eigen-decomposition of a small symmetric matrix (row-major, order r) by cyclic Jacobi:
+/// returns (eigenvalues, eigenvectors as columns, row-major).
+pub(crate) fn sym_eigen(a: &[f64], r: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = a.to_vec();
+    let mut v = vec![0.0; r * r];
+    for i in 0..r {
+        v[i * r + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let mut off = 0.0;
+        let mut diag = 0.0;
+        for i in 0..r {
+            diag += a[i * r + i] * a[i * r + i];
+            for j in 0..i {
+                off += a[i * r + j] * a[i * r + j];
+            }
+        }
+        if off <= 1e-30 * diag || off == 0.0 {
+            break;
+        }
+        for p in 0..r {
+            for q in p + 1..r {
+                let apq = a[p * r + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (a[q * r + q] - a[p * r + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..r {
+                    let akp = a[k * r + p];
+                    let akq = a[k * r + q];
+                    a[k * r + p] = c * akp - s * akq;
+                    a[k * r + q] = s * akp + c * akq;
+                }
+                for k in 0..r {
+                    let apk = a[p * r + k];
+                    let aqk = a[q * r + k];
+                    a[p * r + k] = c * apk - s * aqk;
+                    a[q * r + k] = s * apk + c * aqk;
+                }
+                for k in 0..r {
+                    let vkp = v[k * r + p];
+                    let vkq = v[k * r + q];
+                    v[k * r + p] = c * vkp - s * vkq;
+                    v[k * r + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..r).map(|i| a[i * r + i]).collect(), v)
+}
+
+/// Coefficients (powers 0..=k of u) of `GS(u^k)`: u^k minus its L²(N(0,1)) projection on
+/// span(u, …, u^{k−1}) (not on the constant), normalised to unit L² norm.
+pub fn gs_power(k: usize) -> Vec<f64> {
+    assert!(k >= 1, "GS(t^k) needs k ≥ 1");
+    let inner = |p: &[f64], q: &[f64]| -> f64 {
+        let mut s = 0.0;
+        for (i, a) in p.iter().enumerate() {
+            for (j, b) in q.iter().enumerate() {
+                s += a * b * gauss_moment(i + j);
+            }
+        }
+        s
+    };
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for j in 1..=k {
+        let mut p = vec![0.0; k + 1];
+        p[j] = 1.0;
+        for e in &basis {
+            let c = inner(&p, e);
+            for (pi, ei) in p.iter_mut().zip(e) {
+                *pi -= c * ei;
+            }
+        }
+        let nrm = inner(&p, &p).sqrt();
+        p.iter_mut().for_each(|x| *x /= nrm);
+        basis.push(p);
+    }
+    basis.pop().unwrap()
+}
+
+fn bipoly_u(coeffs: &[f64]) -> Vec<BiPoly> {
+    coeffs
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c != 0.0)
+        .map(|(p, c)| BiPoly::monomial(*c, p, 0))
+        .collect()
+}
+
+fn inner_sum(x: &[BiPoly], y: &[BiPoly]) -> f64 {
+    x.iter()
+        .flat_map(|p| y.iter().map(move |q| p.inner(q)))
+        .sum()
+}
+
+fn check_inputs(inp: &SpikeInputs) -> Result<(), TheoryError> {
+    for (name, v) in [("n", inp.n), ("d", inp.d), ("width", inp.width)] {
+        if v == 0 {
+            return Err(TheoryError::InvalidParameter {
+                name,
+                value: 0.0,
+                allowed: "n, d and width must be ≥ 1",
+            });
+        }
+    }
+    if !(inp.alpha.is_finite() && inp.alpha >= 0.0) {
+        return Err(TheoryError::InvalidParameter {
+            name: "alpha",
+            value: inp.alpha,
+            allowed: "step-size exponent α must be finite and ≥ 0 (the theory covers 0 ≤ α < 1/2)",
+        });
+    }
+    if !(inp.eta0.is_finite() && inp.eta0 >= 0.0) {
+        return Err(TheoryError::InvalidParameter {
+            name: "eta0",
+            value: inp.eta0,
+            allowed: "step-size prefactor η₀ must be finite and ≥ 0",
+        });
+    }
+    if let Some(b) = inp.beta_norm2
+        && !(b.is_finite() && b > 0.0)
+    {
+        return Err(TheoryError::InvalidParameter {
+            name: "beta_norm2",
+            value: b,
+            allowed: "‖β‖² must be finite and > 0",
+        });
+    }
+    if let Some(a) = &inp.a {
+        if a.len() != inp.width {
+            return Err(TheoryError::InvalidParameter {
+                name: "a",
+                value: a.len() as f64,
+                allowed: "the second layer a must have exactly `width` entries",
+            });
+        }
+        if let Some(x) = a.iter().find(|x| !x.is_finite()) {
+            return Err(TheoryError::InvalidParameter {
+                name: "a",
+                value: *x,
+                allowed: "the second layer a must be finite",
+            });
+        }
+    }
+    inp.act.validate("activation")?;
+    inp.target.validate("target")?;
+    Ok(())
+}
+
+/// Predicted spike locations, alignments and bulk edge of `F = σ(X̃Wᵀ)` after one step
+/// (labels residual), see module docs. `spectrum` gives the law of the eigenvalues μ of
+/// W₀W₀ᵀ (N×N): [`Spectrum::MarchenkoPastur`] of ratio ψ = N/d, or the realised eigenvalues
+/// ([`Spectrum::Empirical`], all N of them); the bulk covariance eigenvalues
+/// `τ = c₁²μ + c_{>1}²` are formed here.
+pub fn predict_spikes(
+    inp: &SpikeInputs,
+    spectrum: Spectrum<'_>,
+) -> Result<SpikeReport, TheoryError> {
+    check_inputs(inp)?;
+    spectrum.validate()?;
+    let (n, d, nw) = (inp.n as f64, inp.d as f64, inp.width as f64);
+    let phi = n / d;
+    let psi = nw / d;
+    let act = &inp.act;
+    let bnorm2 = match inp.beta_norm2 {
+        Some(b) => b,
+        None => overlap(&inp.target, inp.noise, phi)?.norm2,
+    };
+    let bnorm = bnorm2.sqrt();
+    let eta = inp.eta0 * n.powf(inp.alpha);
+    let c0 = act.coeff(0).unwrap_or(0.0);
+    let c1 = act.coeff(1).unwrap_or(0.0);
+    let kmax = SPIKED_MAX_DEGREE.min(act.max_degree());
+    let spike_ks: Vec<usize> = (1..=kmax)
+        .filter(|&k| act.coeffs[k].abs() > COEFF_ZERO)
+        .collect();
+
+    // power sums Σ a_i^p
+    let psum = |p: usize| -> f64 {
+        match &inp.a {
+            Some(a) => a.iter().map(|x| x.powi(p as i32)).sum(),
+            None => nw.powf(1.0 - p as f64 / 2.0) * gauss_moment(p),
+        }
+    };
+
+    // Low-rank columns: (function as a sum of monomials, kind)
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Lin,
+        Spike(usize, f64),
+        Mean,
+    }
+    let mut ls: Vec<(Vec<BiPoly>, Kind)> = Vec::new();
+    if c1 != 0.0 {
+        ls.push((vec![BiPoly::monomial(1.0, 1, 0)], Kind::Lin));
+        ls.push((vec![BiPoly::monomial(1.0, 0, 1)], Kind::Lin));
+    }
+    if eta > 0.0 {
+        for &k in &spike_ks {
+            let scale = c1.powi(k as i32) * act.coeffs[k] * (eta * bnorm).powi(k as i32);
+            if scale != 0.0 && scale.is_finite() {
+                ls.push((vec![BiPoly::monomial(1.0, k, 0)], Kind::Spike(k, scale)));
+            }
+        }
+    }
+    let has_mean = c0.abs() > COEFF_ZERO * act.second_moment.sqrt().max(1.0);
+    if has_mean {
+        ls.push((vec![BiPoly::monomial(1.0, 0, 0)], Kind::Mean));
+    }
+    let r = ls.len();
+    let mut gm = vec![0.0; r * r];
+    let mut h = vec![0.0; r * r];
+    for i in 0..r {
+        for j in 0..r {
+            gm[i * r + j] = inner_sum(&ls[i].0, &ls[j].0);
+            h[i * r + j] = match (ls[i].1, ls[j].1) {
+                (Kind::Lin, Kind::Lin) if i == j => c1 * c1 * psi,
+                (Kind::Spike(k, s), Kind::Spike(k2, s2)) => s * s2 * psum(k + k2),
+                (Kind::Spike(k, s), Kind::Mean) | (Kind::Mean, Kind::Spike(k, s)) => {
+                    c0 * s * psum(k)
+                }
+                (Kind::Mean, Kind::Mean) => c0 * c0 * nw,
+                _ => 0.0,
+            };
+        }
+    }
+
+    // Orthonormalise L: G = VΛVᵀ, keep Λ > 1e-12 max; Ľ = L V₊Λ₊^{-1/2}, C = Λ₊^{1/2}V₊ᵀ.
+    let (lam, vg) = sym_eigen(&gm, r);
+    let lmax = lam.iter().cloned().fold(0.0, f64::max);
+    let keep: Vec<usize> = (0..r).filter(|&i| lam[i] > 1e-12 * lmax).collect();
+    let rr = keep.len();
+    // B = V₊Λ₊^{-1/2} (r × rr): f = Σ_i l_i B_{i,·}
+    let bmat: Vec<f64> = (0..r)
+        .flat_map(|i| {
+            keep.iter()
+                .map(|&j| vg[i * r + j] / lam[j].sqrt())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Ȟ = C H Cᵀ = Bᵀ G H G B  (since C = Λ₊^{1/2}V₊ᵀ = Bᵀ G)
+    let mat_mul = |x: &[f64], xr: usize, xc: usize, y: &[f64], yc: usize| -> Vec<f64> {
+        let mut o = vec![0.0; xr * yc];
+        for i in 0..xr {
+            for k in 0..xc {
+                let xv = x[i * xc + k];
+                if xv == 0.0 {
+                    continue;
+                }
+                for j in 0..yc {
+                    o[i * yc + j] += xv * y[k * yc + j];
+                }
+            }
+        }
+        o
+    };
+    let cmat = {
+        // C (rr × r) = Bᵀ G
+        let mut bt = vec![0.0; rr * r];
+        for i in 0..r {
+            for j in 0..rr {
+                bt[j * r + i] = bmat[i * rr + j];
+            }
+        }
+        mat_mul(&bt, rr, r, &gm, r)
+    };
+    let ch = mat_mul(&cmat, rr, r, &h, r);
+    let mut ct = vec![0.0; r * rr];
+    for i in 0..rr {
+        for j in 0..r {
+            ct[j * rr + i] = cmat[i * r + j];
+        }
+    }
+    let mut hc = mat_mul(&ch, rr, r, &ct, rr);
+    for i in 0..rr {
+        for j in 0..i {
+            let v = 0.5 * (hc[i * rr + j] + hc[j * rr + i]);
+            hc[i * rr + j] = v;
+            hc[j * rr + i] = v;
+        }
+    }
+    let (hev, hvec) = sym_eigen(&hc, rr);
+
+    // Bulk.
+    let law = BulkLaw::new(act, spectrum, psi, nw / n);
+    let m_edge = law.m_edge();
+    let z_edge = law.z(m_edge);
+    let g_edge = law.g(m_edge);
+    let bulk_edge = (n * z_edge.max(0.0)).sqrt();
+
+    // Candidate target directions: GS(u^k) for each spike degree, the constant, and w.
+    // ⟨l_i, v⟩ for each candidate v.
+    let mut cands: Vec<(Option<usize>, Vec<BiPoly>)> = spike_ks
+        .iter()
+        .map(|&k| (Some(k), bipoly_u(&gs_power(k))))
+        .collect();
+    let mean_idx = cands.len();
+    cands.push((None, vec![BiPoly::monomial(1.0, 0, 0)]));
+    cands.push((None, vec![BiPoly::monomial(1.0, 0, 1)]));
+    let lv: Vec<Vec<f64>> = cands
+        .iter()
+        .map(|(_, v)| ls.iter().map(|(l, _)| inner_sum(l, v)).collect())
+        .collect();
+
+    // Outliers: eigenvalues h of Ȟ with 1/h < g_edge.
+    struct Out {
+        sv: f64,
+        resid: f64,
+        overlaps2: Vec<f64>,
+    }
+    let mut outs: Vec<Out> = Vec::new();
+    for j in 0..rr {
+        let hj = hev[j];
+        if hj.is_nan() || hj <= 0.0 || 1.0 / hj >= g_edge {
+            continue;
+        }
+        let m = law.solve_g(m_edge, 1.0 / hj);
+        let z = law.z(m);
+        // direction function f = Σ_i l_i (B e_j)_i
+        let coef: Vec<f64> = (0..r)
+            .map(|i| (0..rr).map(|q| bmat[i * rr + q] * hvec[q * rr + j]).sum())
+            .collect();
+        let overlaps2 = lv
+            .iter()
+            .map(|l| {
+                let c: f64 = l.iter().zip(&coef).map(|(a, b)| a * b).sum();
+                c * c
+            })
+            .collect();
+        outs.push(Out {
+            sv: (n * z).sqrt(),
+            resid: law.residue(m),
+            overlaps2,
+        });
+    }
+    // Greedy assignment of outliers to candidates by largest overlap.
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (o, out) in outs.iter().enumerate() {
+        for (c, ov) in out.overlaps2.iter().enumerate() {
+            pairs.push((*ov, o, c));
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let mut out_used = vec![false; outs.len()];
+    let mut cand_of: Vec<Option<usize>> = vec![None; cands.len()];
+    for (ov, o, c) in pairs {
+        if ov <= 0.0 || out_used[o] || cand_of[c].is_some() {
+            continue;
+        }
+        out_used[o] = true;
+        cand_of[c] = Some(o);
+    }
+    let spikes = spike_ks
+        .iter()
+        .enumerate()
+        .map(|(ci, &k)| {
+            let o = cand_of[ci].map(|o| &outs[o]);
+            SpikePrediction {
+                degree: k,
+                strength: spike_strength(k, act, eta, bnorm2, n, nw),
+                location: o.map(|o| o.sv),
+                alignment: o.map(|o| (o.overlaps2[ci] * o.resid).sqrt()),
+            }
+        })
+        .collect();
+    let mean_outlier = cand_of[mean_idx].map(|o| outs[o].sv);
+    let mut other_outliers: Vec<f64> = outs
+        .iter()
+        .enumerate()
+        .filter(|(o, _)| !cand_of.contains(&Some(*o)))
+        .map(|(_, o)| o.sv)
+        .collect();
+    if let Some(o) = cand_of[mean_idx + 1] {
+        other_outliers.push(outs[o].sv);
+    }
+    other_outliers.sort_by(|a, b| b.total_cmp(a));
+    let degrees = spike_degrees(inp.alpha, act, SPIKED_MAX_DEGREE);
+    Ok(SpikeReport {
+        ell: degrees.len(),
+        thresholds: spike_ks.iter().map(|&k| (k, threshold(k))).collect(),
+        degrees,
+        eta,
+        beta_norm2: bnorm2,
+        bulk_edge,
+        spikes,
+        mean_outlier: if has_mean { mean_outlier } else { None },
+        other_outliers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target_b() -> FnStats {
+        FnStats::polynomial(&[0.0, 1.0, std::f64::consts::FRAC_1_SQRT_2])
+    }
+
+    #[test]
+    fn mp_below_support_matches_sum() {
+        // MP quantile sample vs closed form at negative m.
+        for &y in &[0.5, 1.0, 2.0] {
+            let law_mp = BulkLaw {
+                spectrum: Spectrum::MarchenkoPastur,
+                a: 0.25,
+                b: 0.09,
+                psi: y,
+                ratio: 0.25,
+            };
+            let tmax = law_mp.tau_max();
+            for &frac in &[0.2, 0.6, 0.9] {
+                let m = -frac / tmax;
+                let av = law_mp.avg(m);
+                // quadrature in θ over the MP density plus the atom
+                let nq = 200_000;
+                let mut q = [0.0; 4];
+                for i in 0..nq {
+                    let th = std::f64::consts::PI * (i as f64 + 0.5) / nq as f64;
+                    let mu = 1.0 + y + 2.0 * y.sqrt() * th.cos();
+                    let wgt = 2.0 * th.sin().powi(2) / (std::f64::consts::PI * mu)
+                        * std::f64::consts::PI
+                        / nq as f64;
+                    let tau = 0.25 * mu + 0.09;
+                    let inv = 1.0 / (1.0 + tau * m);
+                    q[0] += wgt * tau * inv;
+                    q[1] += wgt * tau * tau * inv * inv;
+                    q[2] += wgt * inv;
+                    q[3] += wgt * tau * inv * inv;
+                }
+                if y > 1.0 {
+                    let w0 = 1.0 - 1.0 / y;
+                    let inv = 1.0 / (1.0 + 0.09 * m);
+                    q[0] += w0 * 0.09 * inv;
+                    q[1] += w0 * 0.0081 * inv * inv;
+                    q[2] += w0 * inv;
+                    q[3] += w0 * 0.09 * inv * inv;
+                }
+                let got = [av.h1, av.h2, av.u, av.hu];
+                for (g, q) in got.iter().zip(q) {
+                    assert!(
+                        (g - q).abs() < 1e-6 * q.abs(),
+                        "y={y} m={m}: closed {g} vs quadrature {q}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn edge_of_pure_mp() {
+        // Linear activation c₁ = 1, no non-linear part, Σ = W₀W₀ᵀ ~ MP(ψ): AAᵀ/n has the
+        // free multiplicative convolution edge; for N = n (ratio 1) and ψ = 1 check against
+        // the known formula for products: edge of (1/n)XΣXᵀ with Σ ~ MP(1), n = N:
+        // this is the squared singular-value law of a product of two square Ginibre
+        // matrices (Fuss–Catalan of order 2), whose edge is 27/4.
+        let act = FnStats::polynomial(&[0.0, 1.0]);
+        let law = BulkLaw::new(&act, Spectrum::MarchenkoPastur, 1.0, 1.0);
+        let z = law.z(law.m_edge());
+        assert!((z - 6.75).abs() < 1e-8, "edge {z}");
+    }
+
+    #[test]
+    fn gs_powers() {
+        // GS(u) = u, GS(u²) = u²/√3 (u² ⟂ u, constant kept), GS(u³) ∝ u³ − 3u = He₃ → /√6.
+        assert_eq!(gs_power(1), vec![0.0, 1.0]);
+        let g2 = gs_power(2);
+        assert!((g2[2] - 1.0 / 3f64.sqrt()).abs() < 1e-14 && g2[0] == 0.0 && g2[1] == 0.0);
+        let g3 = gs_power(3);
+        assert!((g3[3] - 1.0 / 6f64.sqrt()).abs() < 1e-14);
+        assert!((g3[1] + 3.0 / 6f64.sqrt()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn location_monotone_and_tends_to_strength() {
+        // The degree-1 outlier moves up with η and, far from the threshold, approaches the
+        // raw strength θ₁ with an alignment tending to 1.
+        let act = FnStats::relu_centred(8);
+        let mut last = 0.0;
+        for &eta0 in &[0.5, 1.0, 2.0, 4.0, 16.0] {
+            let inp = SpikeInputs::new(8192, 2048, 2048, 0.0, eta0, 0.1, act.clone(), target_b());
+            let rep = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
+            let s1 = rep.spikes[0];
+            if let Some(loc) = s1.location {
+                assert!(loc > last && loc > rep.bulk_edge, "{rep:?}");
+                last = loc;
+            }
+            if eta0 == 16.0 {
+                let loc = s1.location.unwrap();
+                assert!(
+                    (loc / s1.strength - 1.0).abs() < 0.1,
+                    "large η: location {loc} vs θ₁ {}",
+                    s1.strength
+                );
+                assert!(s1.alignment.unwrap() > 0.9);
+            }
+        }
+        assert!(last > 0.0);
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let act = FnStats::relu_centred(8);
+        let mut inp = SpikeInputs::new(100, 25, 25, 0.2, 1.0, 0.1, act, target_b());
+        inp.width = 0;
+        assert!(predict_spikes(&inp, Spectrum::MarchenkoPastur).is_err());
+        inp.width = 25;
+        inp.a = Some(vec![0.0; 3]);
+        assert!(predict_spikes(&inp, Spectrum::MarchenkoPastur).is_err());
+        inp.a = None;
+        inp.alpha = f64::NAN;
+        assert!(predict_spikes(&inp, Spectrum::MarchenkoPastur).is_err());
+    }
+
+    #[test]
+    fn reference_numbers_d2048() {
+        let act = FnStats::relu_centred(8);
+        for alpha in [0.0, 0.2, 0.3, 0.4] {
+            let inp = SpikeInputs::new(8192, 2048, 2048, alpha, 1.0, 0.1, act.clone(), target_b());
+            let rep = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
+            eprintln!(
+                "α={alpha}: bulk edge {:.2}; spikes {:?}; other {:?}",
+                rep.bulk_edge,
+                rep.spikes
+                    .iter()
+                    .map(|s| (s.degree, s.strength, s.location, s.alignment))
+                    .collect::<Vec<_>>(),
+                rep.other_outliers
+            );
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Output helpers: atomic file writes, mean ± sd summaries of JSON trees, run provenance.
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename,
+/// so an interrupted run never leaves a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// Fails early (before heavy work) if `path` cannot be written: its directory must exist.
+pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!("{flag}: directory {} does not exist; create it first or choose another path", dir.display());
+    }
+    if path.is_dir() {
+        bail!("{flag}: {} is a directory; give a file path such as {}/run.json", path.display(), path.display());
+    }
+    Ok(())
+}
+
+/// Mean ± sd over a list of JSON trees of identical shape: every number becomes its mean, with a
+/// sibling `<key>_sd`; arrays of numbers become arrays of means with a sibling array of sds.
+pub fn summarize(trees: &[Value]) -> Value {
+    summarize_inner(trees).0
+}
+
+fn stats(xs: &[f64]) -> (f64, f64) {
+    let m = onestep_metrics::mean_sd(xs);
+    (m.mean, m.sd)
+}
+
+fn num(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+}
+
+/// Returns (mean tree, optional sd tree).
+fn summarize_inner(trees: &[Value]) -> (Value, Option<Value>) {
+    match trees.first() {
+        Some(Value::Number(_)) => {
+            let xs: Vec<f64> = trees.iter().filter_map(Value::as_f64).collect();
+            let (m, s) = stats(&xs);
+            (num(m), Some(num(s)))
+        }
+        Some(Value::Array(first)) => {
+            let len = trees.iter().filter_map(Value::as_array).map(Vec::len).min().unwrap_or(0).min(first.len());
+            let cols: Vec<(Value, Option<Value>)> = (0..len).map(|i| summarize_inner(&trees.iter().map(|t| t[i].clone()).collect::<Vec<_>>())).collect();
+            let sd = if cols.iter().all(|c| c.1.is_some()) { Some(Value::Array(cols.iter().map(|c| c.1.clone().unwrap_or(Value::Null)).collect())) } else { None };
+            (Value::Array(cols.into_iter().map(|c| c.0).collect()), sd)
+        }
+        Some(Value::Object(first)) => {
+            let mut out = Map::new();
+            for key in first.keys() {
+                let sub: Vec<Value> = trees.iter().map(|t| t.get(key).cloned().unwrap_or(Value::Null)).collect();
+                let (m, s) = summarize_inner(&sub);
+                out.insert(key.clone(), m);
+                if let Some(s) = s {
+                    out.insert(format!("{key}_sd"), s);
+                }
+            }
+            (Value::Object(out), None)
+        }
+        Some(other) => (other.clone(), None),
+        None => (Value::Null, None),
+    }
+}
+
+/// Provenance recorded in every output: version, git revision, command line, host facts.
+pub fn provenance(backend: &str, threads: usize) -> Value {
+    let git = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    serde_json::json!({
+        "onestep_version": env!("CARGO_PKG_VERSION"),
+        "git_revision": git,
+        "command": std::env::args().collect::<Vec<_>>(),
+        "backend": backend,
+        "threads": threads,
+        "created_unix_s": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+    })
+}
+
+/// Bytes of memory available to this run (MemAvailable from /proc/meminfo; 8 GiB if unknown).
+pub fn available_memory() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(8.0 * (1u64 << 30) as f64, |kib| kib * 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn summarize_means_and_sds() {
+        let t = vec![json!({"a": 1.0, "b": [1.0, 2.0], "c": {"d": 3.0}, "s": "x"}), json!({"a": 3.0, "b": [3.0, 4.0], "c": {"d": 5.0}, "s": "x"})];
+        let s = summarize(&t);
+        assert_eq!(s["a"], json!(2.0));
+        assert!((s["a_sd"].as_f64().unwrap() - 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!(s["b"], json!([2.0, 3.0]));
+        assert_eq!(s["c"]["d"], json!(4.0));
+        assert_eq!(s["s"], json!("x"));
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("onestep-out-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.json");
+        write_atomic(&p, b"{}").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert!(check_writable("--json", &dir.join("missing/x.json")).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
