@@ -2,15 +2,24 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use onestep::experiments::{SimConfig, ValidConfig, config::fn_stats, run_trial, simulate::Trial, theory_summary};
+use onestep::experiments::{
+    SimConfig, ValidConfig, config::fn_stats, run_trial, simulate::Trial, theory_summary,
+};
 use onestep::linalg::Backend;
 use onestep::output::{available_memory, check_writable, provenance, summarize, write_atomic};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod figure_cmd;
+
 #[derive(Parser)]
-#[command(name = "onestep", version, about = "Non-linear feature learning after one gradient step: simulation and theory side by side")]
+#[command(
+    name = "onestep",
+    version,
+    args_override_self = true,
+    about = "Non-linear feature learning after one gradient step: simulation and theory side by side"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -23,6 +32,8 @@ enum Cmd {
     /// Theory only (no simulation).
     #[command(subcommand)]
     Theory(TheoryCmd),
+    /// Draw a figure of figures.md (CSV + SVG + PNG + manifest); `onestep figure list` for the ids.
+    Figure(figure_cmd::FigureArgs),
 }
 
 #[derive(Args)]
@@ -40,14 +51,20 @@ struct SimArgs {
     #[arg(long, default_value_t = 8192)]
     n_test: usize,
     /// Step exponent α in η = η₀·n^α, in [0, 0.5).
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
     alpha: f64,
     /// Step prefactor η₀.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     eta0: f64,
-    /// Ridge penalty λ in (1/n)‖ỹ − Fa‖² + λ‖a‖².
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    lambda: f64,
+    /// Ridge penalty λ in (1/n)‖ỹ − Fa‖² + λ‖a‖², or a λ path: a comma list (0.01,0.1,1) or
+    /// lo:hi:k for k log-spaced values (0.01:1:5). One eigendecomposition per feature matrix serves
+    /// the whole path; `errors` holds the first λ, `errors_path` every λ.
+    #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
+    lambda: String,
+    /// Models fitted beside nn and rf (always fitted): comma list of spiked, cget, hermite,
+    /// inf_spike_1, inf_spike_2, inf_spike_3, best_linear; or all, none.
+    #[arg(long, default_value = "all")]
+    models: String,
     /// Activation: relu, relu-centered, tanh, erf, sigmoid, softplus, gelu, linear, or hermite:c0,c1,...
     #[arg(long, default_value = "relu-centered")]
     activation: String,
@@ -142,17 +159,41 @@ fn main() {
 }
 
 fn run() -> Result<()> {
-    match Cli::parse().cmd {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // One line: clap's first line plus where to look, not a multi-line usage dump.
+            let msg = e.to_string();
+            let first = msg
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            bail!("{first} (see --help)");
+        }
+        Err(e) => {
+            e.print()?;
+            return Ok(());
+        }
+    };
+    match cli.cmd {
         Cmd::Simulate(a) => simulate(a),
         Cmd::Theory(TheoryCmd::Errors(a)) => theory_errors(a),
         Cmd::Theory(TheoryCmd::Staircase(a)) => theory_staircase(a),
+        Cmd::Figure(a) => figure_cmd::run(a),
     }
 }
 
 /// Builds the global thread pool and dispatches on the backend: the one place a backend is chosen.
-fn with_backend<T>(common: &Common, f: impl FnOnce(&dyn Fn() -> Dispatch) -> Result<T>) -> Result<T> {
+fn with_backend<T>(
+    common: &Common,
+    f: impl FnOnce(&dyn Fn() -> Dispatch) -> Result<T>,
+) -> Result<T> {
     if common.threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(common.threads).build_global().context("building the thread pool")?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(common.threads)
+            .build_global()
+            .context("building the thread pool")?;
     }
     match common.backend.as_str() {
         #[cfg(feature = "faer")]
@@ -170,6 +211,7 @@ enum Dispatch {
 }
 
 fn simulate(a: SimArgs) -> Result<()> {
+    let lambdas = onestep::experiments::models::parse_lambdas(&a.lambda)?;
     let raw = SimConfig {
         d: a.d,
         width: a.width,
@@ -177,7 +219,9 @@ fn simulate(a: SimArgs) -> Result<()> {
         n_test: a.n_test,
         alpha: a.alpha,
         eta0: a.eta0,
-        lambda: a.lambda,
+        lambda: lambdas.first().copied().unwrap_or(f64::NAN),
+        extra_lambdas: lambdas.iter().skip(1).copied().collect(),
+        models: vec![a.models],
         activation: a.activation,
         target: a.target,
         noise: a.noise,
@@ -198,7 +242,10 @@ fn simulate(a: SimArgs) -> Result<()> {
             Dispatch::Faer(b) => (run_trials(&b, &cfg)?, b.name(), b.threads()),
         };
         let wall = start.elapsed().as_secs_f64();
-        let trial_values: Vec<Value> = trials.iter().map(|t| serde_json::to_value(t).expect("trial serialises")).collect();
+        let trial_values: Vec<Value> = trials
+            .iter()
+            .map(|t| serde_json::to_value(t).expect("trial serialises"))
+            .collect();
         let mut summary = summarize(&trial_values);
         summary["theory"] = serde_json::to_value(&theory)?;
         print_table(&cfg, &summary, wall, name, threads);
@@ -218,11 +265,24 @@ fn simulate(a: SimArgs) -> Result<()> {
     })
 }
 
-const STAGES: [&str; 6] = ["data", "gradient step", "features", "spectra", "ridge", "test"];
+const STAGES: [&str; 6] = [
+    "data",
+    "gradient step",
+    "features",
+    "spectra",
+    "ridge",
+    "test",
+];
 
 fn run_trials<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Vec<Trial>> {
     let bar = ProgressBar::new((cfg.trials * STAGES.len()) as u64);
-    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} stages  trial {msg}").expect("valid template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} stages  trial {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
     let mut out = Vec::with_capacity(cfg.trials);
     for t in 0..cfg.trials {
         let seed = cfg.seed.wrapping_add(t as u64);
@@ -232,7 +292,10 @@ fn run_trials<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Vec<Trial>> {
                 bar.inc(1);
             }
         };
-        out.push(run_trial(b, cfg, seed, &mut stage).with_context(|| format!("trial {t} (seed {seed})"))?);
+        out.push(
+            run_trial(b, cfg, seed, &mut stage)
+                .with_context(|| format!("trial {t} (seed {seed})"))?,
+        );
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -240,7 +303,10 @@ fn run_trials<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Vec<Trial>> {
 }
 
 fn pm(v: &Value, key: &str) -> String {
-    match (v.get(key).and_then(Value::as_f64), v.get(format!("{key}_sd")).and_then(Value::as_f64)) {
+    match (
+        v.get(key).and_then(Value::as_f64),
+        v.get(format!("{key}_sd")).and_then(Value::as_f64),
+    ) {
         (Some(m), Some(s)) => format!("{m:.4} ± {s:.4}"),
         (Some(m), None) => format!("{m:.4}"),
         _ => "—".into(),
@@ -250,39 +316,147 @@ fn pm(v: &Value, key: &str) -> String {
 fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: usize) {
     println!(
         "onestep simulate  d={} N={} n={} n_test={} α={} η₀={} λ={} σ={} σ*={} σ_ε={} residual={} trials={} ({backend}, {threads} threads, {wall:.2} s)",
-        cfg.d, cfg.width, cfg.n, cfg.n_test, cfg.alpha, cfg.eta0, cfg.lambda, cfg.activation, cfg.target, cfg.noise, cfg.residual.name(), cfg.trials
+        cfg.d,
+        cfg.width,
+        cfg.n,
+        cfg.n_test,
+        cfg.alpha,
+        cfg.eta0,
+        cfg.lambdas
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        cfg.activation,
+        cfg.target,
+        cfg.noise,
+        cfg.residual.name(),
+        cfg.trials
     );
     let th = &s["theory"];
-    println!("{:<36} {:>22} {:>10}", "quantity", "simulation (mean ± sd)", "theory");
-    let row = |name: &str, sim: String, theory: Option<f64>| println!("{name:<36} {sim:>22} {:>10}", theory.map_or("—".into(), |t| format!("{t:.4}")));
-    row("⟨β,β*⟩", pm(&s["beta"], "overlap"), th["beta"]["inner"].as_f64());
-    row("‖β‖²", pm(&s["beta"], "norm2"), th["beta"]["norm2"].as_f64());
-    row("spikes detected", pm(&s["spectrum"], "spikes_detected"), th["spike_count"].as_f64());
+    println!(
+        "{:<36} {:>22} {:>10}",
+        "quantity", "simulation (mean ± sd)", "theory"
+    );
+    let row = |name: &str, sim: String, theory: Option<f64>| {
+        println!(
+            "{name:<36} {sim:>22} {:>10}",
+            theory.map_or("—".into(), |t| format!("{t:.4}"))
+        )
+    };
+    row(
+        "⟨β,β*⟩",
+        pm(&s["beta"], "overlap"),
+        th["beta"]["inner"].as_f64(),
+    );
+    row(
+        "‖β‖²",
+        pm(&s["beta"], "norm2"),
+        th["beta"]["norm2"].as_f64(),
+    );
+    row(
+        "spikes detected",
+        pm(&s["spectrum"], "spikes_detected"),
+        th["spike_count"].as_f64(),
+    );
     row("bulk edge ‖F₀‖", pm(&s["spectrum"], "bulk_edge"), None);
-    let top: Vec<String> = s["spectrum"]["top"].as_array().map(|a| a.iter().take(4).filter_map(Value::as_f64).map(|v| format!("{v:.1}")).collect()).unwrap_or_default();
+    let top: Vec<String> = s["spectrum"]["top"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(4)
+                .filter_map(Value::as_f64)
+                .map(|v| format!("{v:.1}"))
+                .collect()
+        })
+        .unwrap_or_default();
     row("top singular values of F", top.join(", "), None);
     for k in 0..3 {
         let a = &s["spectrum"]["alignment"];
         let sd = &s["spectrum"]["alignment_sd"];
-        row(&format!("alignment k={}", k + 1), format!("{:.4} ± {:.4}", a[k].as_f64().unwrap_or(f64::NAN), sd[k].as_f64().unwrap_or(f64::NAN)), None);
+        row(
+            &format!("alignment k={}", k + 1),
+            format!(
+                "{:.4} ± {:.4}",
+                a[k].as_f64().unwrap_or(f64::NAN),
+                sd[k].as_f64().unwrap_or(f64::NAN)
+            ),
+            None,
+        );
     }
-    for (model, label) in [("nn", "NN"), ("rf", "RF"), ("inf_spike_1", "infinite spike ℓ=1"), ("inf_spike_2", "infinite spike ℓ=2"), ("inf_spike_3", "infinite spike ℓ=3")] {
-        let e = &s["errors"][model];
-        let t = if model == "nn" { &th["errors"]["spiked"] } else { &th["errors"][model] };
-        for (k, kname) in [("train", "train"), ("test", "test"), ("test_clean", "test (noiseless)")] {
+    let mut models: Vec<(String, String)> =
+        vec![("nn".into(), "NN".into()), ("rf".into(), "RF".into())];
+    let labels = [
+        ("spiked", "spiked equivalent"),
+        ("cget", "cond. Gaussian equiv."),
+        ("hermite", "Hermite-ℓ model"),
+        ("best_linear", "best linear (fitted)"),
+    ];
+    for m in &cfg.models {
+        let key = m.name();
+        let label = labels.iter().find(|(k, _)| *k == key).map_or_else(
+            || key.replace("inf_spike_", "infinite spike ℓ="),
+            |(_, l)| l.to_string(),
+        );
+        models.push((key, label));
+    }
+    for (model, label) in &models {
+        let e = &s["errors"][model.as_str()];
+        let t = if model == "nn" {
+            &th["errors"]["spiked"]
+        } else {
+            &th["errors"][model.as_str()]
+        };
+        for (k, kname) in [
+            ("train", "train"),
+            ("test", "test"),
+            ("test_clean", "test (noiseless)"),
+        ] {
             row(&format!("{label} {kname}"), pm(e, k), t[k].as_f64());
         }
     }
+    if let Some(path) = s["errors_path"].as_array().filter(|p| p.len() > 1) {
+        println!("λ path: test error (train) by model, simulation mean over trials");
+        let header: Vec<String> = models.iter().map(|(m, _)| format!("{m:>20}")).collect();
+        println!("{:>10} {}", "λ", header.join(" "));
+        for p in path {
+            let cells: Vec<String> = models
+                .iter()
+                .map(|(m, _)| {
+                    let e = &p["errors"][m.as_str()];
+                    match (e["test"].as_f64(), e["train"].as_f64()) {
+                        (Some(te), Some(tr)) => format!("{:>20}", format!("{te:.4} ({tr:.4})")),
+                        _ => format!("{:>20}", "—"),
+                    }
+                })
+                .collect();
+            println!(
+                "{:>10.4e} {}",
+                p["lambda"].as_f64().unwrap_or(f64::NAN),
+                cells.join(" ")
+            );
+        }
+    }
+    let eq = &th["equivalents"];
+    println!(
+        "(spiked/cget spike degrees {}; Hermite model ℓ = {}; best linear: fitted least squares, theory column = population ‖P_>1 σ*‖² + σ_ε²)",
+        eq["spike_degrees"], eq["hermite_degree"]
+    );
     if let Some(u) = th["unavailable"].as_object().filter(|u| !u.is_empty()) {
         for (k, v) in u {
             println!("theory for {k} unavailable: {}", v.as_str().unwrap_or(""));
         }
     }
-    println!("(NN theory column: finite-α spiked equivalent, science.md §6.1 item 6; test errors include the label noise)");
+    println!(
+        "(NN theory column: finite-α spiked equivalent, science.md §6.1 item 6; test errors include the label noise)"
+    );
 }
 
 fn theory_setting(a: &TheoryArgs) -> Result<onestep::theory::Setting> {
-    let parse = |flag: &str, s: &str| -> Result<onestep::data::Func> { s.parse().map_err(|e| anyhow::anyhow!("--{flag}: got {s}; {e}")) };
+    let parse = |flag: &str, s: &str| -> Result<onestep::data::Func> {
+        s.parse()
+            .map_err(|e| anyhow::anyhow!("--{flag}: got {s}; {e}"))
+    };
     let s = onestep::theory::Setting {
         phi: a.phi,
         psi: a.psi,
@@ -309,9 +483,18 @@ fn write_json(path: &Option<PathBuf>, v: Value) -> Result<()> {
 fn theory_errors(a: TheoryArgs) -> Result<()> {
     let s = theory_setting(&a)?;
     let e = onestep::theory::errors(&s, a.ell)?;
-    println!("ell={} phi={} psi={} lambda={} activation={} target={} noise={}", a.ell, a.phi, a.psi, a.lambda, a.activation, a.target, a.noise);
-    println!("train      {:.6}\ntest       {:.6}\ntest_clean {:.6}", e.train, e.test, e.test_clean);
-    write_json(&a.json, json!({"provenance": provenance("none", 1), "setting": s, "ell": a.ell, "errors": e}))
+    println!(
+        "ell={} phi={} psi={} lambda={} activation={} target={} noise={}",
+        a.ell, a.phi, a.psi, a.lambda, a.activation, a.target, a.noise
+    );
+    println!(
+        "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
+        e.train, e.test, e.test_clean
+    );
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "setting": s, "ell": a.ell, "errors": e}),
+    )
 }
 
 fn theory_staircase(a: StaircaseArgs) -> Result<()> {
@@ -319,15 +502,26 @@ fn theory_staircase(a: StaircaseArgs) -> Result<()> {
     if a.alpha_grid == 0 {
         bail!("--alpha-grid: got 0; allowed: an integer ≥ 1");
     }
-    let alphas: Vec<f64> = (0..a.alpha_grid).map(|i| 0.5 * i as f64 / a.alpha_grid as f64).collect();
+    let alphas: Vec<f64> = (0..a.alpha_grid)
+        .map(|i| 0.5 * i as f64 / a.alpha_grid as f64)
+        .collect();
     let start = Instant::now();
     let rows = onestep::theory::staircase(&s, &alphas, a.max_ell)?;
     let secs = start.elapsed().as_secs_f64();
-    println!("{:>8} {:>4} {:>10} {:>10} {:>10}", "alpha", "ell", "train", "test", "test_clean");
+    println!(
+        "{:>8} {:>4} {:>10} {:>10} {:>10}",
+        "alpha", "ell", "train", "test", "test_clean"
+    );
     for (al, l, e) in &rows {
-        println!("{al:>8.4} {l:>4} {:>10.6} {:>10.6} {:>10.6}", e.train, e.test, e.test_clean);
+        println!(
+            "{al:>8.4} {l:>4} {:>10.6} {:>10.6} {:>10.6}",
+            e.train, e.test, e.test_clean
+        );
     }
     eprintln!("computed {} points in {:.3} ms", rows.len(), secs * 1e3);
     let pts: Vec<Value> = rows.iter().map(|(al, l, e)| json!({"alpha": al, "ell": l, "train": e.train, "test": e.test, "test_clean": e.test_clean})).collect();
-    write_json(&a.base.json, json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}))
+    write_json(
+        &a.base.json,
+        json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}),
+    )
 }

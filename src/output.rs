@@ -6,22 +6,42 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename,
 /// so an interrupted run never leaves a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
 /// Fails early (before heavy work) if `path` cannot be written: its directory must exist.
 pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        bail!("{flag}: directory {} does not exist; create it first or choose another path", dir.display());
+        bail!(
+            "{flag}: directory {} does not exist; create it first or choose another path",
+            dir.display()
+        );
     }
     if path.is_dir() {
-        bail!("{flag}: {} is a directory; give a file path such as {}/run.json", path.display(), path.display());
+        bail!(
+            "{flag}: {} is a directory; give a file path such as {}/run.json",
+            path.display(),
+            path.display()
+        );
     }
     Ok(())
 }
@@ -50,15 +70,34 @@ fn summarize_inner(trees: &[Value]) -> (Value, Option<Value>) {
             (num(m), Some(num(s)))
         }
         Some(Value::Array(first)) => {
-            let len = trees.iter().filter_map(Value::as_array).map(Vec::len).min().unwrap_or(0).min(first.len());
-            let cols: Vec<(Value, Option<Value>)> = (0..len).map(|i| summarize_inner(&trees.iter().map(|t| t[i].clone()).collect::<Vec<_>>())).collect();
-            let sd = if cols.iter().all(|c| c.1.is_some()) { Some(Value::Array(cols.iter().map(|c| c.1.clone().unwrap_or(Value::Null)).collect())) } else { None };
+            let len = trees
+                .iter()
+                .filter_map(Value::as_array)
+                .map(Vec::len)
+                .min()
+                .unwrap_or(0)
+                .min(first.len());
+            let cols: Vec<(Value, Option<Value>)> = (0..len)
+                .map(|i| summarize_inner(&trees.iter().map(|t| t[i].clone()).collect::<Vec<_>>()))
+                .collect();
+            let sd = if cols.iter().all(|c| c.1.is_some()) {
+                Some(Value::Array(
+                    cols.iter()
+                        .map(|c| c.1.clone().unwrap_or(Value::Null))
+                        .collect(),
+                ))
+            } else {
+                None
+            };
             (Value::Array(cols.into_iter().map(|c| c.0).collect()), sd)
         }
         Some(Value::Object(first)) => {
             let mut out = Map::new();
             for key in first.keys() {
-                let sub: Vec<Value> = trees.iter().map(|t| t.get(key).cloned().unwrap_or(Value::Null)).collect();
+                let sub: Vec<Value> = trees
+                    .iter()
+                    .map(|t| t.get(key).cloned().unwrap_or(Value::Null))
+                    .collect();
                 let (m, s) = summarize_inner(&sub);
                 out.insert(key.clone(), m);
                 if let Some(s) = s {
@@ -94,7 +133,11 @@ pub fn provenance(backend: &str, threads: usize) -> Value {
 pub fn available_memory() -> f64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(8.0 * (1u64 << 30) as f64, |kib| kib * 1024.0)
 }
 
@@ -105,7 +148,10 @@ mod tests {
 
     #[test]
     fn summarize_means_and_sds() {
-        let t = vec![json!({"a": 1.0, "b": [1.0, 2.0], "c": {"d": 3.0}, "s": "x"}), json!({"a": 3.0, "b": [3.0, 4.0], "c": {"d": 5.0}, "s": "x"})];
+        let t = vec![
+            json!({"a": 1.0, "b": [1.0, 2.0], "c": {"d": 3.0}, "s": "x"}),
+            json!({"a": 3.0, "b": [3.0, 4.0], "c": {"d": 5.0}, "s": "x"}),
+        ];
         let s = summarize(&t);
         assert_eq!(s["a"], json!(2.0));
         assert!((s["a_sd"].as_f64().unwrap() - 2f64.sqrt()).abs() < 1e-12);

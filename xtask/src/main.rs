@@ -10,8 +10,12 @@ fn main() -> Result<()> {
         Some("reproduce") => reproduce::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("help") | Some("--help") | None => {
-            println!("cargo xtask reproduce [--quick] [--out DIR] [IDS...]   draw every figure (CSV, SVG, PNG, manifest)");
-            println!("cargo xtask bench [--vs-numpy] [--quick]               benchmark the backends side by side");
+            println!(
+                "cargo xtask reproduce [--quick] [--out DIR] [IDS...]   draw every figure (CSV, SVG, PNG, manifest)"
+            );
+            println!(
+                "cargo xtask bench [--vs-numpy] [--quick]               benchmark the backends side by side"
+            );
             Ok(())
         }
         Some(other) => bail!("unknown xtask `{other}`; try `cargo xtask help`"),

@@ -1,4 +1,5 @@
 //! Simulation configuration: raw values as given (`SimConfig`) checked once into `ValidConfig`.
+use crate::models::{Model, check_lambdas, parse_models};
 use onestep_data::Func;
 use onestep_net::{Init, Residual};
 use onestep_theory::FnStats;
@@ -13,12 +14,23 @@ pub const HERMITE_KMAX: usize = 16;
 pub enum ConfigError {
     /// A value outside its allowed range.
     #[error("--{flag}: got {value}; allowed: {allowed}")]
-    Invalid { flag: &'static str, value: String, allowed: String },
+    Invalid {
+        flag: &'static str,
+        value: String,
+        allowed: String,
+    },
     /// The matrices of one trial would not fit in memory.
     #[error(
         "sizes d={d}, width={width}, n={n}, n-test={n_test} need about {need_gib:.1} GiB but {avail_gib:.1} GiB are available; reduce --n, --n-test, --d or --width"
     )]
-    TooLarge { d: usize, width: usize, n: usize, n_test: usize, need_gib: f64, avail_gib: f64 },
+    TooLarge {
+        d: usize,
+        width: usize,
+        n: usize,
+        n_test: usize,
+        need_gib: f64,
+        avail_gib: f64,
+    },
 }
 
 /// Unchecked simulation parameters (science.md §2).
@@ -32,6 +44,8 @@ pub enum ConfigError {
 /// | `alpha` | step exponent, η = η₀·n^α | [0, 1/2) |
 /// | `eta0` | step prefactor η₀ | finite, ≥ 0 |
 /// | `lambda` | ridge penalty in (1/n)‖ỹ − Fa‖² + λ‖a‖² | finite, > 0 |
+/// | `extra_lambdas` | further penalties of the λ path after `lambda` (one eigendecomposition per feature matrix serves all) | each finite, > 0 |
+/// | `models` | optional models to fit beside `nn` and `rf` (see [`crate::models`]); entries may be comma lists | names, `all`, `none`; non-empty |
 /// | `activation`, `target` | function specs (`relu-centered`, `hermite:0,1,…`) | see `onestep_data::Func` |
 /// | `noise` | label-noise sd σ_ε | finite, ≥ 0 |
 /// | `residual` | `labels` or `full` | |
@@ -47,6 +61,8 @@ pub struct SimConfig {
     pub alpha: f64,
     pub eta0: f64,
     pub lambda: f64,
+    pub extra_lambdas: Vec<f64>,
+    pub models: Vec<String>,
     pub activation: String,
     pub target: String,
     pub noise: f64,
@@ -66,6 +82,8 @@ impl Default for SimConfig {
             alpha: 0.3,
             eta0: 1.0,
             lambda: 0.1,
+            extra_lambdas: Vec::new(),
+            models: vec!["all".into()],
             activation: "relu-centered".into(),
             target: "hermite:0,1,0.7071067811865476".into(),
             noise: 0.1,
@@ -86,7 +104,13 @@ pub struct ValidConfig {
     pub n_test: usize,
     pub alpha: f64,
     pub eta0: f64,
+    /// The first penalty of the path (`lambdas[0]`); `errors` and the theory use it.
     pub lambda: f64,
+    /// The whole λ path, `lambda` first.
+    pub lambdas: Vec<f64>,
+    /// Optional models to fit, in [`crate::models::ALL`] order.
+    #[serde(serialize_with = "model_names")]
+    pub models: Vec<Model>,
     #[serde(serialize_with = "display")]
     pub activation: Func,
     #[serde(serialize_with = "display")]
@@ -109,6 +133,9 @@ pub struct ValidConfig {
 fn display<S: serde::Serializer>(f: &Func, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(f)
 }
+fn model_names<S: serde::Serializer>(m: &[Model], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(m.iter().map(|m| m.name()))
+}
 fn residual_name<S: serde::Serializer>(r: &Residual, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(r.name())
 }
@@ -117,44 +144,79 @@ fn init_name<S: serde::Serializer>(i: &Init, s: S) -> Result<S::Ok, S::Error> {
 }
 
 fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { flag, value: value.to_string(), allowed: allowed.into() }
+    ConfigError::Invalid {
+        flag,
+        value: value.to_string(),
+        allowed: allowed.into(),
+    }
 }
 
 /// Hermite statistics of a function for the theory crate.
 pub fn fn_stats(f: &Func) -> FnStats {
-    FnStats { coeffs: f.hermite_coeffs(HERMITE_KMAX), second_moment: f.second_moment() }
+    FnStats {
+        coeffs: f.hermite_coeffs(HERMITE_KMAX),
+        second_moment: f.second_moment(),
+    }
 }
 
 impl SimConfig {
     /// Peak memory of one trial in bytes: the three designs, the pre-activations, the four feature
-    /// matrices, the weights, and two Gram matrices with eigenvectors.
+    /// matrices, the weights, two Gram matrices with eigenvectors, and one equivalent model's
+    /// train and test features with its Gram matrix and eigenvectors (they are built one at a time).
     pub fn memory_bytes(&self) -> f64 {
-        let (d, w, n, t) = (self.d as f64, self.width as f64, self.n as f64, self.n_test as f64);
+        let (d, w, n, t) = (
+            self.d as f64,
+            self.width as f64,
+            self.n as f64,
+            self.n_test as f64,
+        );
         let p = w.min(n);
-        8.0 * (3.0 * n * d + t * d + 3.0 * n * w + 2.0 * t * w + 3.0 * w * d + 4.0 * p * p)
+        8.0 * (3.0 * n * d + t * d + 4.0 * n * w + 3.0 * t * w + 3.0 * w * d + 6.0 * p * p)
     }
 
     /// Checks every value; `memory_limit` is the number of bytes the run may use.
     pub fn check(&self, memory_limit: f64) -> Result<ValidConfig, ConfigError> {
-        for (flag, v, min) in [("d", self.d, 1), ("width", self.width, 1), ("n", self.n, 2), ("n-test", self.n_test, 1), ("trials", self.trials, 1)] {
+        for (flag, v, min) in [
+            ("d", self.d, 1),
+            ("width", self.width, 1),
+            ("n", self.n, 2),
+            ("n-test", self.n_test, 1),
+            ("trials", self.trials, 1),
+        ] {
             if v < min {
                 return Err(invalid(flag, v, format!("an integer ≥ {min}")));
             }
         }
         if !(self.alpha.is_finite() && (0.0..0.5).contains(&self.alpha)) {
-            return Err(invalid("alpha", self.alpha, "a number in [0, 0.5) (the step is η = η₀·n^α)"));
+            return Err(invalid(
+                "alpha",
+                self.alpha,
+                "a number in [0, 0.5) (the step is η = η₀·n^α)",
+            ));
         }
         if !(self.eta0.is_finite() && self.eta0 >= 0.0) {
             return Err(invalid("eta0", self.eta0, "a finite number ≥ 0"));
         }
-        if !(self.lambda.is_finite() && self.lambda > 0.0) {
-            return Err(invalid("lambda", self.lambda, "a finite number > 0 (ridge penalty)"));
-        }
+        let lambdas: Vec<f64> = std::iter::once(self.lambda)
+            .chain(self.extra_lambdas.iter().copied())
+            .collect();
+        check_lambdas(&lambdas)?;
+        let models = parse_models(&self.models)?;
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return Err(invalid("noise", self.noise, "a finite number ≥ 0 (label-noise standard deviation)"));
+            return Err(invalid(
+                "noise",
+                self.noise,
+                "a finite number ≥ 0 (label-noise standard deviation)",
+            ));
         }
-        let activation: Func = self.activation.parse().map_err(|e| invalid("activation", &self.activation, format!("{e}")))?;
-        let target: Func = self.target.parse().map_err(|e| invalid("target", &self.target, format!("{e}")))?;
+        let activation: Func = self
+            .activation
+            .parse()
+            .map_err(|e| invalid("activation", &self.activation, format!("{e}")))?;
+        let target: Func = self
+            .target
+            .parse()
+            .map_err(|e| invalid("target", &self.target, format!("{e}")))?;
         let residual = match self.residual.as_str() {
             "labels" => Residual::Labels,
             "full" => Residual::Full,
@@ -168,7 +230,14 @@ impl SimConfig {
         let need = self.memory_bytes();
         if !need.is_finite() || need > memory_limit {
             let gib = (1u64 << 30) as f64;
-            return Err(ConfigError::TooLarge { d: self.d, width: self.width, n: self.n, n_test: self.n_test, need_gib: need / gib, avail_gib: memory_limit / gib });
+            return Err(ConfigError::TooLarge {
+                d: self.d,
+                width: self.width,
+                n: self.n,
+                n_test: self.n_test,
+                need_gib: need / gib,
+                avail_gib: memory_limit / gib,
+            });
         }
         Ok(ValidConfig {
             d: self.d,
@@ -178,6 +247,8 @@ impl SimConfig {
             alpha: self.alpha,
             eta0: self.eta0,
             lambda: self.lambda,
+            lambdas,
+            models,
             act_stats: fn_stats(&activation),
             target_stats: fn_stats(&target),
             activation,

@@ -2,11 +2,17 @@
 //! before and after, spectra, alignments, ridge fits and errors; and the theory's predictions for
 //! the same configuration.
 use crate::ValidConfig;
+use crate::models::{
+    BEST_LINEAR_RIDGE, Model, add_low_rank, cget_features, equivalent_degrees, hermite_degree,
+    hermite_features, hermite_noise_sd, spike_columns,
+};
 use onestep_data::{SingleIndex, child_seed, unit_vector};
 use onestep_linalg::{Backend, Op};
-use onestep_metrics::{Errors, Overlap, alignments, beta_overlap, mse, spike_margin, spikes_detected};
+use onestep_metrics::{
+    Errors, Overlap, alignments, beta_overlap, mse, spike_margin, spikes_detected,
+};
 use onestep_net::{Network, step_size};
-use onestep_solvers::{GramEigen, SolverError};
+use onestep_solvers::{GramEigen, SolverError, ridge_unpenalised};
 use onestep_theory::TheoryError;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -41,6 +47,15 @@ pub struct SpectrumStats {
     pub all_f0: Vec<f64>,
 }
 
+/// Errors of every fitted model at one penalty of the λ path.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathPoint {
+    /// The ridge penalty λ.
+    pub lambda: f64,
+    /// Errors by model key (`nn`, `rf`, and the selected models of [`crate::models`]).
+    pub errors: BTreeMap<String, Errors>,
+}
+
 /// Everything measured in one trial.
 #[derive(Clone, Debug, Serialize)]
 pub struct Trial {
@@ -52,8 +67,12 @@ pub struct Trial {
     pub beta: Overlap,
     /// Spectrum of the feature matrices.
     pub spectrum: SpectrumStats,
-    /// Errors of each fitted model: `nn`, `rf`, `inf_spike_1..3`.
+    /// Errors of each fitted model at the FIRST λ of the path: `nn`, `rf`, and the selected ones of
+    /// `spiked`, `cget`, `hermite`, `inf_spike_1..3`, `best_linear` (see [`crate::models`]).
     pub errors: BTreeMap<String, Errors>,
+    /// The same at every λ of the path, in the order given; empty (and not written) for one λ.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors_path: Vec<PathPoint>,
 }
 
 /// Failure inside a trial.
@@ -65,9 +84,64 @@ pub enum PipelineError {
     Theory(#[from] TheoryError),
 }
 
-fn errors_of(train_pred: &[f64], y: &[f64], test_pred: &[f64], y_test: &[f64], y_test_clean: &[f64], penalty: f64) -> Errors {
-    let train = mse(train_pred, y);
-    Errors { train, train_penalised: train + penalty, test: mse(test_pred, y_test), test_clean: mse(test_pred, y_test_clean) }
+/// Labels of the ridge batch and the test set.
+struct Labels<'a> {
+    y: &'a [f64],
+    y_test: &'a [f64],
+    y_test_clean: &'a [f64],
+}
+
+/// The predictor F·coef + Σ_j γ_j p_j.
+fn predict<B: Backend>(
+    b: &B,
+    f: &B::Mat,
+    coef: &[f64],
+    cols: &[Vec<f64>],
+    gamma: &[f64],
+) -> Vec<f64> {
+    let mut p = b.matvec(f, Op::N, coef);
+    for (c, g) in cols.iter().zip(gamma) {
+        p.iter_mut().zip(c).for_each(|(p, c)| *p += g * c);
+    }
+    p
+}
+
+/// Ridge on `f` (decomposed once in `eig`; `ft` on the test set) with unpenalised columns
+/// `cols = (p, p_test)`, at every λ of `lambdas`: one eigendecomposition, one cheap fit per λ.
+fn fit_path<B: Backend>(
+    b: &B,
+    eig: &GramEigen<'_, B>,
+    (f, ft): (&B::Mat, &B::Mat),
+    (p, p_test): (&[Vec<f64>], &[Vec<f64>]),
+    lab: &Labels<'_>,
+    lambdas: &[f64],
+) -> Result<Vec<Errors>, SolverError> {
+    lambdas
+        .iter()
+        .map(|&lambda| {
+            let fit = eig.fit(p, lab.y, lambda)?;
+            let train = mse(&predict(b, f, &fit.coef, p, &fit.unpenalised), lab.y);
+            let test = predict(b, ft, &fit.coef, p_test, &fit.unpenalised);
+            let penalty = lambda * fit.coef.iter().map(|v| v * v).sum::<f64>();
+            Ok(Errors {
+                train,
+                train_penalised: train + penalty,
+                test: mse(&test, lab.y_test),
+                test_clean: mse(&test, lab.y_test_clean),
+            })
+        })
+        .collect()
+}
+
+/// Decomposes `f` once and fits the whole path.
+fn fit_features<B: Backend>(
+    b: &B,
+    f: &B::Mat,
+    ft: &B::Mat,
+    lab: &Labels<'_>,
+    lambdas: &[f64],
+) -> Result<Vec<Errors>, SolverError> {
+    fit_path(b, &GramEigen::new(b, f)?, (f, ft), (&[], &[]), lab, lambdas)
 }
 
 fn powers(t: &[f64], k: usize) -> Vec<f64> {
@@ -76,21 +150,40 @@ fn powers(t: &[f64], k: usize) -> Vec<f64> {
 
 /// Runs one trial with seed `seed`; `stage` is called with a short name before each stage.
 ///
-/// Streams: `target` (β*), `init` (W₀, a), `step` (X, y), `ridge` (X̃, ỹ), `test`; each is a
-/// ChaCha8 generator seeded by `child_seed(seed, name)`, so results do not depend on the order of
-/// stages or on the thread count.
-pub fn run_trial<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64, stage: &mut dyn FnMut(&'static str)) -> Result<Trial, PipelineError> {
+/// Streams: `target` (β*), `init` (W₀, a), `step` (X, y), `ridge` (X̃, ỹ), `test`, `cget` and
+/// `hermite` (the noise matrices of those models, ridge batch first); each is a ChaCha8 generator
+/// seeded by `child_seed(seed, name)`, so results do not depend on the order of stages, on which
+/// models are selected, or on the thread count.
+///
+/// Every model (nn, rf and `cfg.models`) is fitted at every λ of `cfg.lambdas` from ONE
+/// eigendecomposition of its Gram matrix. The equivalent models are built, fitted and dropped one
+/// at a time to bound the memory.
+pub fn run_trial<B: Backend>(
+    b: &B,
+    cfg: &ValidConfig,
+    seed: u64,
+    stage: &mut dyn FnMut(&'static str),
+) -> Result<Trial, PipelineError> {
     let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
-    let (n, lambda) = (cfg.n, cfg.lambda);
+    let n = cfg.n;
+    let lambdas = &cfg.lambdas;
     stage("data");
-    let model = SingleIndex { beta_star: unit_vector(&mut rng("target"), cfg.d), link: cfg.target.clone(), noise: cfg.noise };
+    let model = SingleIndex {
+        beta_star: unit_vector(&mut rng("target"), cfg.d),
+        link: cfg.target.clone(),
+        noise: cfg.noise,
+    };
     let net0 = Network::init(b, &mut rng("init"), cfg.d, cfg.width, cfg.init);
     let step = model.sample(&mut rng("step"), n);
     let x = b.from_dense(&step.x);
     drop(step.x);
 
     stage("gradient step");
-    let beta: Vec<f64> = b.matvec(&x, Op::T, &step.y).into_iter().map(|v| v / n as f64).collect();
+    let beta: Vec<f64> = b
+        .matvec(&x, Op::T, &step.y)
+        .into_iter()
+        .map(|v| v / n as f64)
+        .collect();
     let g = net0.gradient(b, &x, &step.y, &cfg.activation, cfg.residual);
     drop(x);
     let eta = step_size(cfg.eta0, cfg.alpha, n);
@@ -104,7 +197,6 @@ pub fn run_trial<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64, stage: &mut dy
     let f = net.features(b, &xr, &cfg.activation);
     let f0 = net0.features(b, &xr, &cfg.activation);
     let t = b.matvec(&xr, Op::N, &beta);
-    drop(xr);
 
     stage("spectra");
     let ef = GramEigen::new(b, &f)?;
@@ -127,38 +219,162 @@ pub fn run_trial<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64, stage: &mut dy
         all_f0,
     };
 
-    stage("ridge");
-    let y = &ridge.y;
-    let fit_nn = ef.fit(&[], y, lambda)?;
-    let fit_rf = ef0.fit(&[], y, lambda)?;
-    let poly: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&t, k)).collect();
-    let fits_inf: Vec<_> = (1..=KMAX).map(|l| ef0.fit(&poly[..l], y, lambda)).collect::<Result<_, _>>()?;
-
     stage("test");
     let test = model.sample(&mut rng("test"), cfg.n_test);
     let xt = b.from_dense(&test.x);
     drop(test.x);
-    let ft = net.features(b, &xt, &cfg.activation);
-    let f0t = net0.features(b, &xt, &cfg.activation);
     let tt = b.matvec(&xt, Op::N, &beta);
-    drop(xt);
+    let lab = Labels {
+        y: &ridge.y,
+        y_test: &test.y,
+        y_test_clean: &test.y_clean,
+    };
 
-    let pen = |c: &[f64]| lambda * c.iter().map(|v| v * v).sum::<f64>();
-    let mut errors = BTreeMap::new();
-    errors.insert("nn".to_string(), errors_of(&b.matvec(&f, Op::N, &fit_nn.coef), y, &b.matvec(&ft, Op::N, &fit_nn.coef), &test.y, &test.y_clean, pen(&fit_nn.coef)));
-    let rf_train = b.matvec(&f0, Op::N, &fit_rf.coef);
-    errors.insert("rf".to_string(), errors_of(&rf_train, y, &b.matvec(&f0t, Op::N, &fit_rf.coef), &test.y, &test.y_clean, pen(&fit_rf.coef)));
-    for (l, fit) in fits_inf.iter().enumerate() {
-        let predict = |feat: &B::Mat, t: &[f64]| -> Vec<f64> {
-            let mut p = b.matvec(feat, Op::N, &fit.coef);
-            for (k, g) in fit.unpenalised.iter().enumerate() {
-                p.iter_mut().zip(t).for_each(|(p, t)| *p += g * t.powi(k as i32 + 1));
-            }
-            p
-        };
-        errors.insert(format!("inf_spike_{}", l + 1), errors_of(&predict(&f0, &t), y, &predict(&f0t, &tt), &test.y, &test.y_clean, pen(&fit.coef)));
+    stage("ridge");
+    let mut per_model: Vec<(String, Vec<Errors>)> = Vec::new();
+    {
+        let ft = net.features(b, &xt, &cfg.activation);
+        per_model.push((
+            "nn".into(),
+            fit_path(b, &ef, (&f, &ft), (&[], &[]), &lab, lambdas)?,
+        ));
     }
-    Ok(Trial { seed, eta, beta: beta_overlap(&beta, &model.beta_star), spectrum, errors })
+    drop(ef);
+    drop(f);
+    let f0t = net0.features(b, &xt, &cfg.activation);
+    per_model.push((
+        "rf".into(),
+        fit_path(b, &ef0, (&f0, &f0t), (&[], &[]), &lab, lambdas)?,
+    ));
+    let poly: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&t, k)).collect();
+    let poly_t: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&tt, k)).collect();
+    for m in &cfg.models {
+        if let Model::InfSpike(l) = *m {
+            per_model.push((
+                m.name(),
+                fit_path(
+                    b,
+                    &ef0,
+                    (&f0, &f0t),
+                    (&poly[..l], &poly_t[..l]),
+                    &lab,
+                    lambdas,
+                )?,
+            ));
+        }
+    }
+    drop(ef0);
+    let degrees = equivalent_degrees(&cfg.act_stats);
+    let spikes = spike_columns(&cfg.act_stats, &degrees, eta, &t, &net0.a);
+    let spikes_t = spike_columns(&cfg.act_stats, &degrees, eta, &tt, &net0.a);
+    for m in &cfg.models {
+        let errs = match *m {
+            Model::Spiked => {
+                let (mut fs, mut fst) = (f0.clone(), f0t.clone());
+                add_low_rank(b, &mut fs, &spikes.0, &spikes.1);
+                add_low_rank(b, &mut fst, &spikes_t.0, &spikes_t.1);
+                fit_features(b, &fs, &fst, &lab, lambdas)?
+            }
+            Model::Cget => {
+                let mut r = rng("cget");
+                let fc = cget_features(
+                    b,
+                    &xr,
+                    &net0,
+                    &cfg.act_stats,
+                    (&spikes.0, &spikes.1),
+                    &mut r,
+                );
+                let fct = cget_features(
+                    b,
+                    &xt,
+                    &net0,
+                    &cfg.act_stats,
+                    (&spikes_t.0, &spikes_t.1),
+                    &mut r,
+                );
+                fit_features(b, &fc, &fct, &lab, lambdas)?
+            }
+            Model::Hermite => {
+                let ell = hermite_degree(cfg.alpha, &cfg.act_stats);
+                let mut r = rng("hermite");
+                let fh = hermite_features(b, &xr, &net, &cfg.act_stats, ell, &mut r);
+                let fht = hermite_features(b, &xt, &net, &cfg.act_stats, ell, &mut r);
+                fit_features(b, &fh, &fht, &lab, lambdas)?
+            }
+            Model::BestLinear => {
+                // Affine least squares: slopes on X̃ (ridge BEST_LINEAR_RIDGE), unpenalised intercept.
+                let ones = |k: usize| vec![vec![1.0; k]];
+                let fit = ridge_unpenalised(b, &xr, &ones(n), lab.y, BEST_LINEAR_RIDGE)?;
+                let train = mse(
+                    &predict(b, &xr, &fit.coef, &ones(n), &fit.unpenalised),
+                    lab.y,
+                );
+                let pt = predict(b, &xt, &fit.coef, &ones(cfg.n_test), &fit.unpenalised);
+                let penalty = BEST_LINEAR_RIDGE * fit.coef.iter().map(|v| v * v).sum::<f64>();
+                let e = Errors {
+                    train,
+                    train_penalised: train + penalty,
+                    test: mse(&pt, lab.y_test),
+                    test_clean: mse(&pt, lab.y_test_clean),
+                };
+                vec![e; lambdas.len()]
+            }
+            Model::InfSpike(_) => continue,
+        };
+        per_model.push((m.name(), errs));
+    }
+
+    let at = |i: usize| {
+        per_model
+            .iter()
+            .map(|(k, e)| (k.clone(), e[i]))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let errors_path = if lambdas.len() > 1 {
+        lambdas
+            .iter()
+            .enumerate()
+            .map(|(i, &lambda)| PathPoint {
+                lambda,
+                errors: at(i),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Trial {
+        seed,
+        eta,
+        beta: beta_overlap(&beta, &model.beta_star),
+        spectrum,
+        errors: at(0),
+        errors_path,
+    })
+}
+
+/// How the equivalent models of this configuration are built (see [`crate::models`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct EquivalentsInfo {
+    /// Spike degrees k of the `spiked` and `cget` models (every k ≤ 8 with c_k ≠ 0).
+    pub spike_degrees: Vec<usize>,
+    /// Truncation degree ℓ of the `hermite` model (largest separated spike degree, at least 2).
+    pub hermite_degree: usize,
+    /// Standard deviation of the noise replacing σ's Hermite components of degree > ℓ.
+    pub hermite_noise_sd: f64,
+    /// c_{>1}: scale of the Gaussian part of the `cget` model.
+    pub cget_noise_sd: f64,
+    /// Ridge penalty of the fitted `best_linear` least squares (a numerical safeguard; ≈ OLS).
+    pub best_linear_ridge: f64,
+}
+
+/// Theory errors at one λ of the path.
+#[derive(Clone, Debug, Serialize)]
+pub struct TheoryPathPoint {
+    /// The ridge penalty λ.
+    pub lambda: f64,
+    /// Errors by model, as in [`TheorySummary::errors`].
+    pub errors: BTreeMap<String, onestep_theory::Errors>,
 }
 
 /// The theory's predictions for a configuration (science.md §4, §6).
@@ -172,23 +388,36 @@ pub struct TheorySummary {
     pub thresholds: Vec<f64>,
     /// Predicted ⟨β, β*⟩, ‖β‖², cos∠ (labels residual).
     pub beta: onestep_theory::Overlap,
-    /// Proportional-limit errors: `rf`, `inf_spike_1..3`, and `spiked` (finite-α spiked equivalent).
+    /// Proportional-limit errors at the first λ: `rf`, `inf_spike_1..3`, `spiked` (finite-α spiked
+    /// equivalent), and `best_linear`: the POPULATION best affine predictor c*₀ + c*₁⟨x,β*⟩, whose
+    /// noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁² (its expected training error equals its
+    /// test error; the simulated `errors.best_linear` is the fitted least-squares version).
     pub errors: BTreeMap<String, onestep_theory::Errors>,
+    /// The same at every λ of the path; empty (and not written) for one λ.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors_path: Vec<TheoryPathPoint>,
     /// Models whose theory could not be computed for this configuration, with the reason.
     pub unavailable: BTreeMap<String, String>,
+    /// How the simulated equivalent models are built.
+    pub equivalents: EquivalentsInfo,
 }
 
-/// Theory for `cfg` (labels residual; values for `full` are reported but not derived for it).
-pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
+/// Theory errors at penalty `lambda`, and the models whose theory is unavailable.
+fn theory_errors_at(
+    cfg: &ValidConfig,
+    lambda: f64,
+) -> (
+    BTreeMap<String, onestep_theory::Errors>,
+    BTreeMap<String, String>,
+) {
     let s = onestep_theory::Setting {
         phi: cfg.n as f64 / cfg.d as f64,
         psi: cfg.width as f64 / cfg.d as f64,
-        lambda: cfg.lambda,
+        lambda,
         noise: cfg.noise,
         act: cfg.act_stats.clone(),
         target: cfg.target_stats.clone(),
     };
-    let degrees = onestep_theory::spike_degrees(cfg.alpha, &cfg.act_stats, crate::config::HERMITE_KMAX);
     let (mut errors, mut unavailable) = (BTreeMap::new(), BTreeMap::new());
     let mut record = |name: String, r: Result<onestep_theory::Errors, TheoryError>| match r {
         Ok(e) => {
@@ -203,16 +432,64 @@ pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
         record(format!("inf_spike_{l}"), onestep_theory::errors(&s, l));
     }
     if cfg.residual == onestep_net::Residual::Labels {
-        record("spiked".into(), onestep_theory::spiked_errors(&s, cfg.alpha, cfg.eta0, cfg.n as f64));
+        record(
+            "spiked".into(),
+            onestep_theory::spiked_errors(&s, cfg.alpha, cfg.eta0, cfg.n as f64),
+        );
     } else {
-        unavailable.insert("spiked".into(), "the finite-α theory is derived for the labels residual only".into());
+        unavailable.insert(
+            "spiked".into(),
+            "the finite-α theory is derived for the labels residual only".into(),
+        );
     }
+    let c = &cfg.target_stats.coeffs;
+    let clean = (cfg.target_stats.second_moment
+        - c.first().map_or(0.0, |v| v * v)
+        - c.get(1).map_or(0.0, |v| v * v))
+    .max(0.0);
+    let noisy = clean + cfg.noise * cfg.noise;
+    errors.insert(
+        "best_linear".into(),
+        onestep_theory::Errors {
+            train: noisy,
+            test: noisy,
+            test_clean: clean,
+        },
+    );
+    (errors, unavailable)
+}
+
+/// Theory for `cfg` (labels residual; values for `full` are reported but not derived for it).
+pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
+    let degrees =
+        onestep_theory::spike_degrees(cfg.alpha, &cfg.act_stats, crate::config::HERMITE_KMAX);
+    let (errors, unavailable) = theory_errors_at(cfg, cfg.lambda);
+    let errors_path = if cfg.lambdas.len() > 1 {
+        cfg.lambdas
+            .iter()
+            .map(|&lambda| TheoryPathPoint {
+                lambda,
+                errors: theory_errors_at(cfg, lambda).0,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let hermite = hermite_degree(cfg.alpha, &cfg.act_stats);
     Ok(TheorySummary {
         spike_count: degrees.len(),
         spike_degrees: degrees,
         thresholds: (1..=4).map(onestep_theory::threshold).collect(),
         beta: onestep_theory::overlap(&cfg.target_stats, cfg.noise, cfg.n as f64 / cfg.d as f64)?,
         errors,
+        errors_path,
         unavailable,
+        equivalents: EquivalentsInfo {
+            spike_degrees: equivalent_degrees(&cfg.act_stats),
+            hermite_degree: hermite,
+            hermite_noise_sd: hermite_noise_sd(&cfg.act_stats, hermite),
+            cget_noise_sd: cfg.act_stats.nonlinear_energy().sqrt(),
+            best_linear_ridge: BEST_LINEAR_RIDGE,
+        },
     })
 }

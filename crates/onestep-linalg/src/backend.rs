@@ -1,5 +1,5 @@
 //! The `Backend` trait (core operations a backend must provide) and `BackendExt` (conveniences built on them).
-use crate::{Dense, LinalgError};
+use crate::{Dense, KrylovParams, LinalgError, SvdTop};
 
 /// Transpose flag for matrix products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct SymEigen<M> {
 ///
 /// Shape mismatches panic (`#[track_caller]` in implementations) naming both shapes; numerical
 /// failures return [`LinalgError`].
+// `from_dense`/`from_cols` take `&self` on purpose: the backend value owns the thread setting.
+#[allow(clippy::wrong_self_convention)]
 pub trait Backend: Clone + Send + Sync + std::fmt::Debug {
     /// The backend's own matrix type.
     type Mat: Clone + Send + Sync + std::fmt::Debug;
@@ -68,8 +70,22 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug {
         let k = k.min(full.values.len());
         let cols: Vec<Vec<f64>> = (0..k).map(|j| self.col(&full.vectors, j)).collect();
         let rows = self.shape(a).0;
-        let vectors = if k == 0 { self.zeros(rows, 0) } else { self.from_cols(&cols) };
-        Ok(SymEigen { values: full.values[..k].to_vec(), vectors })
+        let vectors = if k == 0 {
+            self.zeros(rows, 0)
+        } else {
+            self.from_cols(&cols)
+        };
+        Ok(SymEigen {
+            values: full.values[..k].to_vec(),
+            vectors,
+        })
+    }
+
+    /// The k largest singular triplets of `a` (k capped at min(rows, cols)) without a full
+    /// decomposition. The default is the generic block Lanczos of [`crate::krylov::svd_top`]
+    /// with default [`KrylovParams`].
+    fn svd_top(&self, a: &Self::Mat, k: usize) -> Result<SvdTop<Self::Mat>, LinalgError> {
+        crate::krylov::svd_top(self, a, k, &KrylovParams::default())
     }
 
     /// Applies `f` to the entries in place, in contiguous chunks (any order; f must be elementwise).
@@ -102,7 +118,11 @@ pub trait BackendExt: Backend {
     fn singular_values(&self, a: &Self::Mat) -> Result<Vec<f64>, LinalgError> {
         let (r, c) = self.shape(a);
         let g = self.gram(a, if c <= r { Op::T } else { Op::N });
-        Ok(self.sym_eigenvalues(&g)?.into_iter().map(|v| v.max(0.0).sqrt()).collect())
+        Ok(self
+            .sym_eigenvalues(&g)?
+            .into_iter()
+            .map(|v| v.max(0.0).sqrt())
+            .collect())
     }
 }
 

@@ -20,14 +20,28 @@ pub fn pseudo_random(rows: usize, cols: usize, seed: u64) -> Dense {
 }
 
 fn reference_matmul(a: &Dense, ta: Op, b: &Dense, tb: Op, alpha: f64) -> Dense {
-    let a = if ta == Op::T { a.transpose() } else { a.clone() };
-    let b = if tb == Op::T { b.transpose() } else { b.clone() };
-    Dense::from_fn(a.rows, b.cols, |i, j| alpha * (0..a.cols).map(|k| a.get(i, k) * b.get(k, j)).sum::<f64>())
+    let a = if ta == Op::T {
+        a.transpose()
+    } else {
+        a.clone()
+    };
+    let b = if tb == Op::T {
+        b.transpose()
+    } else {
+        b.clone()
+    };
+    Dense::from_fn(a.rows, b.cols, |i, j| {
+        alpha * (0..a.cols).map(|k| a.get(i, k) * b.get(k, j)).sum::<f64>()
+    })
 }
 
 fn max_abs_diff(a: &Dense, b: &Dense) -> f64 {
     assert_eq!(a.shape(), b.shape(), "shapes differ");
-    a.data.iter().zip(&b.data).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.data
+        .iter()
+        .zip(&b.data)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 fn spd(n: usize, seed: u64) -> Dense {
@@ -43,28 +57,56 @@ fn spd(n: usize, seed: u64) -> Dense {
 pub fn round_trip<B: Backend>(b: &B) {
     for &n in &SIZES {
         let d = pseudo_random(n, n + 3, 1);
-        assert_eq!(b.to_dense(&b.from_dense(&d)), d, "round trip at {n}x{}", n + 3);
+        assert_eq!(
+            b.to_dense(&b.from_dense(&d)),
+            d,
+            "round trip at {n}x{}",
+            n + 3
+        );
     }
 }
 
 /// Products in all four transpose combinations, and matvec.
 pub fn matmul<B: Backend>(b: &B) {
     for &n in &SIZES {
-        for (ta, tb) in [(Op::N, Op::N), (Op::T, Op::N), (Op::N, Op::T), (Op::T, Op::T)] {
+        for (ta, tb) in [
+            (Op::N, Op::N),
+            (Op::T, Op::N),
+            (Op::N, Op::T),
+            (Op::T, Op::T),
+        ] {
             let (m, k, p) = (n + 1, n, n + 2);
-            let a = if ta == Op::N { pseudo_random(m, k, 2) } else { pseudo_random(k, m, 2) };
-            let c = if tb == Op::N { pseudo_random(k, p, 3) } else { pseudo_random(p, k, 3) };
+            let a = if ta == Op::N {
+                pseudo_random(m, k, 2)
+            } else {
+                pseudo_random(k, m, 2)
+            };
+            let c = if tb == Op::N {
+                pseudo_random(k, p, 3)
+            } else {
+                pseudo_random(p, k, 3)
+            };
             let got = b.to_dense(&b.matmul(&b.from_dense(&a), ta, &b.from_dense(&c), tb, 0.5));
             let want = reference_matmul(&a, ta, &c, tb, 0.5);
             let err = max_abs_diff(&got, &want);
-            assert!(err <= 1e-12 * (k as f64 + 1.0), "matmul {ta:?}{tb:?} at n={n}: error {err}");
+            assert!(
+                err <= 1e-12 * (k as f64 + 1.0),
+                "matmul {ta:?}{tb:?} at n={n}: error {err}"
+            );
         }
         let a = pseudo_random(n + 1, n, 4);
         let x: Vec<f64> = (0..n).map(|i| i as f64 - 1.5).collect();
         let got = b.matvec(&b.from_dense(&a), Op::N, &x);
         let want = reference_matmul(&a, Op::N, &Dense::from_vec(n, 1, x.clone()), Op::N, 1.0);
-        let err = got.iter().zip(&want.data).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
-        assert!(err <= 1e-11 * (n as f64 + 1.0), "matvec at n={n}: error {err}");
+        let err = got
+            .iter()
+            .zip(&want.data)
+            .map(|(g, w)| (g - w).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            err <= 1e-11 * (n as f64 + 1.0),
+            "matvec at n={n}: error {err}"
+        );
     }
 }
 
@@ -73,9 +115,18 @@ pub fn gram<B: Backend>(b: &B) {
     for &n in &SIZES {
         let a = pseudo_random(n + 5, n, 5);
         let am = b.from_dense(&a);
-        let e1 = max_abs_diff(&b.to_dense(&b.gram(&am, Op::T)), &reference_matmul(&a, Op::T, &a, Op::N, 1.0));
-        let e2 = max_abs_diff(&b.to_dense(&b.gram(&am, Op::N)), &reference_matmul(&a, Op::N, &a, Op::T, 1.0));
-        assert!(e1.max(e2) <= 1e-12 * (n as f64 + 5.0), "gram at n={n}: errors {e1}, {e2}");
+        let e1 = max_abs_diff(
+            &b.to_dense(&b.gram(&am, Op::T)),
+            &reference_matmul(&a, Op::T, &a, Op::N, 1.0),
+        );
+        let e2 = max_abs_diff(
+            &b.to_dense(&b.gram(&am, Op::N)),
+            &reference_matmul(&a, Op::N, &a, Op::T, 1.0),
+        );
+        assert!(
+            e1.max(e2) <= 1e-12 * (n as f64 + 5.0),
+            "gram at n={n}: errors {e1}, {e2}"
+        );
     }
 }
 
@@ -84,12 +135,19 @@ pub fn spd_solve<B: Backend>(b: &B) {
     for &n in &SIZES {
         let a = spd(n, 6);
         let rhs = pseudo_random(n, 3, 7);
-        let x = b.to_dense(&b.spd_solve(&b.from_dense(&a), &b.from_dense(&rhs)).expect("spd"));
+        let x = b.to_dense(
+            &b.spd_solve(&b.from_dense(&a), &b.from_dense(&rhs))
+                .expect("spd"),
+        );
         let err = max_abs_diff(&reference_matmul(&a, Op::N, &x, Op::N, 1.0), &rhs);
         assert!(err <= 1e-10, "spd_solve at n={n}: residual {err}");
     }
     let neg = Dense::from_vec(2, 2, vec![1.0, 2.0, 2.0, 1.0]);
-    assert!(b.spd_solve(&b.from_dense(&neg), &b.from_dense(&Dense::zeros(2, 1))).is_err(), "indefinite matrix accepted");
+    assert!(
+        b.spd_solve(&b.from_dense(&neg), &b.from_dense(&Dense::zeros(2, 1)))
+            .is_err(),
+        "indefinite matrix accepted"
+    );
 }
 
 /// Eigen-decomposition: descending values, orthonormal vectors, A·v = λ·v; values-only agrees.
@@ -97,27 +155,43 @@ pub fn sym_eigen<B: Backend>(b: &B) {
     for &n in &SIZES {
         let a = spd(n, 8);
         let e = b.sym_eigen(&b.from_dense(&a)).expect("eigen");
-        assert!(e.values.windows(2).all(|w| w[0] >= w[1]), "eigenvalues not descending at n={n}");
+        assert!(
+            e.values.windows(2).all(|w| w[0] >= w[1]),
+            "eigenvalues not descending at n={n}"
+        );
         let v = b.to_dense(&e.vectors);
         let av = reference_matmul(&a, Op::N, &v, Op::N, 1.0);
         let scale = e.values.first().copied().unwrap_or(1.0);
         for j in 0..n {
             for i in 0..n {
                 let r = av.get(i, j) - e.values[j] * v.get(i, j);
-                assert!(r.abs() <= 1e-10 * scale, "A v != λ v at n={n}, ({i},{j}): {r}");
+                assert!(
+                    r.abs() <= 1e-10 * scale,
+                    "A v != λ v at n={n}, ({i},{j}): {r}"
+                );
             }
         }
         let vtv = reference_matmul(&v, Op::T, &v, Op::N, 1.0);
         let id = Dense::from_fn(n, n, |i, j| f64::from(u8::from(i == j)));
-        assert!(max_abs_diff(&vtv, &id) <= 1e-10, "eigenvectors not orthonormal at n={n}");
+        assert!(
+            max_abs_diff(&vtv, &id) <= 1e-10,
+            "eigenvectors not orthonormal at n={n}"
+        );
         let vals = b.sym_eigenvalues(&b.from_dense(&a)).expect("values");
-        let err = vals.iter().zip(&e.values).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        let err = vals
+            .iter()
+            .zip(&e.values)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
         assert!(err <= 1e-10 * scale, "values-only differs at n={n}: {err}");
         let k = n.min(3);
         let top = b.sym_eigen_top(&b.from_dense(&a), k).expect("top");
         assert_eq!(top.values.len(), k);
         for j in 0..k {
-            assert!((top.values[j] - e.values[j]).abs() <= 1e-9 * scale, "top-k value {j} at n={n}");
+            assert!(
+                (top.values[j] - e.values[j]).abs() <= 1e-9 * scale,
+                "top-k value {j} at n={n}"
+            );
         }
     }
 }
@@ -129,8 +203,81 @@ pub fn singular_values<B: Backend>(b: &B) {
     for (got, want) in s.iter().zip([3.0, 2.0, 0.5]) {
         assert!((got - want).abs() < 1e-12, "singular value {got} vs {want}");
     }
-    let s = b.singular_values(&b.from_dense(&d.transpose())).expect("svd");
+    let s = b
+        .singular_values(&b.from_dense(&d.transpose()))
+        .expect("svd");
     assert_eq!(s.len(), 3);
+}
+
+/// Top-k singular triplets (block Krylov) agree with the Gram route: values, F·v = s·u,
+/// Fᵀ·u = s·v, orthonormal right vectors; tall, wide, k ≥ min(rows, cols) and the zero matrix.
+#[allow(clippy::needless_range_loop)]
+pub fn svd_top<B: Backend>(b: &B) {
+    for &(r, c, k) in &[
+        (0, 5, 2),
+        (1, 1, 1),
+        (2, 3, 5),
+        (40, 7, 3),
+        (7, 40, 3),
+        (130, 65, 4),
+        (65, 130, 6),
+        (33, 33, 33),
+    ] {
+        let a = pseudo_random(r, c, 12);
+        let am = b.from_dense(&a);
+        let top = b.svd_top(&am, k).expect("svd_top");
+        let kk = k.min(r).min(c);
+        assert_eq!(top.values.len(), kk, "svd_top length at {r}x{c}, k={k}");
+        let all = b.singular_values(&am).expect("svd");
+        let s1 = all.first().copied().unwrap_or(0.0).max(1e-300);
+        for j in 0..kk {
+            assert!(
+                (top.values[j] - all[j]).abs() <= 1e-9 * s1,
+                "svd_top value {j} at {r}x{c}: {} vs {}",
+                top.values[j],
+                all[j]
+            );
+        }
+        let (u, v) = (b.to_dense(&top.left), b.to_dense(&top.right));
+        assert_eq!(u.shape(), (r, kk));
+        assert_eq!(v.shape(), (c, kk));
+        let av = reference_matmul(&a, Op::N, &v, Op::N, 1.0);
+        let atu = reference_matmul(&a, Op::T, &u, Op::N, 1.0);
+        for j in 0..kk {
+            for i in 0..r {
+                assert!(
+                    (av.get(i, j) - top.values[j] * u.get(i, j)).abs() <= 1e-8 * s1,
+                    "F v != s u at {r}x{c}"
+                );
+            }
+            for i in 0..c {
+                assert!(
+                    (atu.get(i, j) - top.values[j] * v.get(i, j)).abs() <= 1e-8 * s1,
+                    "Fᵀu != s v at {r}x{c}"
+                );
+            }
+        }
+        let vtv = reference_matmul(&v, Op::T, &v, Op::N, 1.0);
+        let id = Dense::from_fn(kk, kk, |i, j| f64::from(u8::from(i == j)));
+        assert!(
+            max_abs_diff(&vtv, &id) <= 1e-10,
+            "right vectors not orthonormal at {r}x{c}"
+        );
+    }
+    let z = b.svd_top(&b.zeros(50, 20), 3).expect("zero matrix");
+    assert!(
+        z.values.iter().all(|&s| s == 0.0),
+        "zero matrix gives {:?}",
+        z.values
+    );
+    assert!(
+        b.to_dense(&z.left)
+            .data
+            .iter()
+            .chain(&b.to_dense(&z.right).data)
+            .all(|x| x.is_finite()),
+        "NaN from zero matrix"
+    );
 }
 
 /// Elementwise map, row scaling, axpy and diagonal shift.
@@ -138,13 +285,20 @@ pub fn elementwise<B: Backend>(b: &B) {
     for &n in &SIZES {
         let a = pseudo_random(n, n + 1, 9);
         let mut m = b.from_dense(&a);
-        b.map_inplace(&mut m, &|s: &mut [f64]| s.iter_mut().for_each(|v| *v = *v * *v));
+        b.map_inplace(&mut m, &|s: &mut [f64]| {
+            s.iter_mut().for_each(|v| *v = *v * *v)
+        });
         let s: Vec<f64> = (0..n).map(|i| i as f64).collect();
         b.scale_rows(&mut m, &s);
         let x = b.from_dense(&a);
         b.axpy(&mut m, 2.0, &x);
-        let want = Dense::from_fn(n, n + 1, |i, j| a.get(i, j).powi(2) * i as f64 + 2.0 * a.get(i, j));
-        assert!(max_abs_diff(&b.to_dense(&m), &want) <= 1e-12, "elementwise at n={n}");
+        let want = Dense::from_fn(n, n + 1, |i, j| {
+            a.get(i, j).powi(2) * i as f64 + 2.0 * a.get(i, j)
+        });
+        assert!(
+            max_abs_diff(&b.to_dense(&m), &want) <= 1e-12,
+            "elementwise at n={n}"
+        );
         let base = spd(n, 10);
         let mut sq = b.from_dense(&base);
         b.add_diag(&mut sq, 1.5);
@@ -158,7 +312,10 @@ pub fn non_finite<B: Backend>(b: &B) {
     let mut a = spd(4, 11);
     *a.get_mut(1, 1) = f64::NAN;
     assert!(b.sym_eigen(&b.from_dense(&a)).is_err());
-    assert!(b.spd_solve(&b.from_dense(&a), &b.from_dense(&Dense::zeros(4, 1))).is_err());
+    assert!(
+        b.spd_solve(&b.from_dense(&a), &b.from_dense(&Dense::zeros(4, 1)))
+            .is_err()
+    );
 }
 
 /// Expands the suite into named tests for one backend: `conformance_tests!(faer, FaerBackend::new(2));`
@@ -167,14 +324,42 @@ macro_rules! conformance_tests {
     ($name:ident, $ctor:expr) => {
         mod $name {
             use $crate::conformance as c;
-            #[test] fn round_trip() { c::round_trip(&$ctor) }
-            #[test] fn matmul() { c::matmul(&$ctor) }
-            #[test] fn gram() { c::gram(&$ctor) }
-            #[test] fn spd_solve() { c::spd_solve(&$ctor) }
-            #[test] fn sym_eigen() { c::sym_eigen(&$ctor) }
-            #[test] fn singular_values() { c::singular_values(&$ctor) }
-            #[test] fn elementwise() { c::elementwise(&$ctor) }
-            #[test] fn non_finite() { c::non_finite(&$ctor) }
+            #[test]
+            fn round_trip() {
+                c::round_trip(&$ctor)
+            }
+            #[test]
+            fn matmul() {
+                c::matmul(&$ctor)
+            }
+            #[test]
+            fn gram() {
+                c::gram(&$ctor)
+            }
+            #[test]
+            fn spd_solve() {
+                c::spd_solve(&$ctor)
+            }
+            #[test]
+            fn sym_eigen() {
+                c::sym_eigen(&$ctor)
+            }
+            #[test]
+            fn singular_values() {
+                c::singular_values(&$ctor)
+            }
+            #[test]
+            fn svd_top() {
+                c::svd_top(&$ctor)
+            }
+            #[test]
+            fn elementwise() {
+                c::elementwise(&$ctor)
+            }
+            #[test]
+            fn non_finite() {
+                c::non_finite(&$ctor)
+            }
         }
     };
 }

@@ -11,13 +11,22 @@ pub struct Dense {
 impl Dense {
     /// All-zero matrix.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: vec![0.0; rows * cols] }
+        Self {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
     }
 
     /// Wraps a row-major buffer.
     #[track_caller]
     pub fn from_vec(rows: usize, cols: usize, data: Vec<f64>) -> Self {
-        assert_eq!(data.len(), rows * cols, "Dense::from_vec: buffer of length {} for a {rows}x{cols} matrix", data.len());
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "Dense::from_vec: buffer of length {} for a {rows}x{cols} matrix",
+            data.len()
+        );
         Self { rows, cols, data }
     }
 

@@ -3,14 +3,16 @@
 //! Only this crate names a linear-algebra library type. Everything else is generic over [`Backend`]
 //! and moves data in and out through the plain row-major [`Dense`] type.
 mod backend;
-mod dense;
-mod error;
 pub mod backends;
 pub mod conformance;
+mod dense;
+mod error;
+pub mod krylov;
 
 pub use backend::{Backend, BackendExt, Op, SymEigen};
 pub use dense::Dense;
 pub use error::LinalgError;
+pub use krylov::{KrylovParams, SvdTop};
 
 #[cfg(feature = "faer")]
 pub use backends::faer::FaerBackend;

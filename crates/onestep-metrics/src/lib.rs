@@ -47,7 +47,10 @@ pub struct Overlap {
 
 /// ⟨β, β*⟩ and ‖β‖².
 pub fn beta_overlap(beta: &[f64], beta_star: &[f64]) -> Overlap {
-    Overlap { overlap: dot(beta, beta_star), norm2: dot(beta, beta) }
+    Overlap {
+        overlap: dot(beta, beta_star),
+        norm2: dot(beta, beta),
+    }
 }
 
 /// Relative margin above the bulk edge ‖F₀‖_op that a singular value of F must clear to count as
@@ -65,7 +68,11 @@ pub fn spike_margin(n: usize) -> f64 {
 /// Number of singular values of F above `bulk_edge·(1 + margin)`, minus `exclude` (the c₀·11ᵀ mean
 /// component, when the activation has c₀ ≠ 0, is present in F₀ and F alike and is not a learned spike).
 pub fn spikes_detected(values: &[f64], bulk_edge: f64, margin: f64, exclude: usize) -> usize {
-    values.iter().filter(|&&s| s > bulk_edge * (1.0 + margin)).count().saturating_sub(exclude)
+    values
+        .iter()
+        .filter(|&&s| s > bulk_edge * (1.0 + margin))
+        .count()
+        .saturating_sub(exclude)
 }
 
 /// Orthonormalised polynomial features: g_k = Gram–Schmidt of t^{∘k} against t^{∘1..k−1}, unit norm,
@@ -93,7 +100,11 @@ pub fn polynomial_directions(t: &[f64], kmax: usize) -> Vec<Vec<f64>> {
 /// |⟨u_k, g_k⟩| for k = 1..=kmax, u_k the k-th left singular vector of F (descending) and g_k the
 /// orthonormalised k-th power of t = X̃β. Missing u_k (fewer vectors than kmax) give NaN-free 0.
 pub fn alignments(left: &[Vec<f64>], t: &[f64], kmax: usize) -> Vec<f64> {
-    polynomial_directions(t, kmax).iter().enumerate().map(|(k, g)| left.get(k).map_or(0.0, |u| dot(u, g).abs())).collect()
+    polynomial_directions(t, kmax)
+        .iter()
+        .enumerate()
+        .map(|(k, g)| left.get(k).map_or(0.0, |u| dot(u, g).abs()))
+        .collect()
 }
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -109,10 +120,17 @@ pub struct MeanSd {
 pub fn mean_sd(xs: &[f64]) -> MeanSd {
     let n = xs.len();
     if n == 0 {
-        return MeanSd { mean: f64::NAN, sd: f64::NAN };
+        return MeanSd {
+            mean: f64::NAN,
+            sd: f64::NAN,
+        };
     }
     let mean = xs.iter().sum::<f64>() / n as f64;
-    let sd = if n > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+    let sd = if n > 1 {
+        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
     MeanSd { mean, sd }
 }
 
@@ -126,7 +144,10 @@ pub fn histogram(xs: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<f64>, Vec<us
             counts[(((x - lo) / w) as usize).min(bins - 1)] += 1;
         }
     }
-    ((0..bins).map(|i| lo + (i as f64 + 0.5) * w).collect(), counts)
+    (
+        (0..bins).map(|i| lo + (i as f64 + 0.5) * w).collect(),
+        counts,
+    )
 }
 
 #[cfg(test)]

@@ -60,7 +60,13 @@ pub struct Network<B: Backend> {
 
 impl<B: Backend> Network<B> {
     /// W₀ by `init` and a ~ N(0, I_N/N). Draws W₀ first, then a.
-    pub fn init<R: Rng + ?Sized>(backend: &B, rng: &mut R, d: usize, width: usize, init: Init) -> Self {
+    pub fn init<R: Rng + ?Sized>(
+        backend: &B,
+        rng: &mut R,
+        d: usize,
+        width: usize,
+        init: Init,
+    ) -> Self {
         let w = match init {
             Init::Sphere => sphere_rows(rng, width, d),
             Init::Gaussian => {
@@ -71,8 +77,14 @@ impl<B: Backend> Network<B> {
             }
         };
         let s = 1.0 / (width as f64).sqrt();
-        let a = gaussian_vector(rng, width).into_iter().map(|v| v * s).collect();
-        Self { w: backend.from_dense(&w), a }
+        let a = gaussian_vector(rng, width)
+            .into_iter()
+            .map(|v| v * s)
+            .collect();
+        Self {
+            w: backend.from_dense(&w),
+            a,
+        }
     }
 
     /// Width N.
@@ -99,14 +111,30 @@ impl<B: Backend> Network<B> {
 
     /// G = −∇L(W) = (1/n)·diag(a)·[σ′(XWᵀ) ⊙ r 1ᵀ]ᵀ·X (N×d), with r chosen by `residual`.
     #[track_caller]
-    pub fn gradient(&self, backend: &B, x: &B::Mat, y: &[f64], act: &Func, residual: Residual) -> B::Mat {
+    pub fn gradient(
+        &self,
+        backend: &B,
+        x: &B::Mat,
+        y: &[f64],
+        act: &Func,
+        residual: Residual,
+    ) -> B::Mat {
         let (n, _) = backend.shape(x);
-        assert_eq!(n, y.len(), "gradient: x has {n} rows, y has length {}", y.len());
+        assert_eq!(
+            n,
+            y.len(),
+            "gradient: x has {n} rows, y has length {}",
+            y.len()
+        );
         let h = self.preactivations(backend, x);
         let r: Vec<f64> = match residual {
             Residual::Labels => y.to_vec(),
             Residual::Full => {
-                let f = backend.matvec(&backend.map(&h, &|s: &mut [f64]| act.eval_slice(s)), Op::N, &self.a);
+                let f = backend.matvec(
+                    &backend.map(&h, &|s: &mut [f64]| act.eval_slice(s)),
+                    Op::N,
+                    &self.a,
+                );
                 y.iter().zip(f).map(|(y, f)| y - f).collect()
             }
         };
@@ -122,6 +150,9 @@ impl<B: Backend> Network<B> {
     pub fn stepped(&self, backend: &B, g: &B::Mat, eta: f64) -> Self {
         let mut w = self.w.clone();
         backend.axpy(&mut w, eta, g);
-        Self { w, a: self.a.clone() }
+        Self {
+            w,
+            a: self.a.clone(),
+        }
     }
 }

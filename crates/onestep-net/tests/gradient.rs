@@ -7,7 +7,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// Full residual: −∇ of L(W) = (1/2n)‖y − σ(XWᵀ)a‖². Labels residual: −∇ of −(1/n)Σ y_s f_W(x_s).
-fn loss(b: &FaerBackend, net: &Network<FaerBackend>, x: &Dense, y: &[f64], act: &Func, residual: Residual) -> f64 {
+fn loss(
+    b: &FaerBackend,
+    net: &Network<FaerBackend>,
+    x: &Dense,
+    y: &[f64],
+    act: &Func,
+    residual: Residual,
+) -> f64 {
     let f = net.output(b, &b.from_dense(x), act);
     let n = y.len() as f64;
     match residual {
@@ -31,12 +38,19 @@ fn check(seed: u64, n: usize, d: usize, width: usize, act: &str, residual: Resid
             let shifted = |delta: f64| {
                 let mut wp = w.clone();
                 *wp.get_mut(i, j) += delta;
-                let net = Network::<FaerBackend> { w: b.from_dense(&wp), a: net.a.clone() };
+                let net = Network::<FaerBackend> {
+                    w: b.from_dense(&wp),
+                    a: net.a.clone(),
+                };
                 loss(&b, &net, &x, &y, &act, residual)
             };
             let fd = -(shifted(h) - shifted(-h)) / (2.0 * h);
             let err = (fd - g.get(i, j)).abs();
-            assert!(err < 1e-6 * (1.0 + fd.abs()), "G[{i},{j}] = {} but finite difference gives {fd} (seed {seed}, {act}, {residual:?})", g.get(i, j));
+            assert!(
+                err < 1e-6 * (1.0 + fd.abs()),
+                "G[{i},{j}] = {} but finite difference gives {fd} (seed {seed}, {act}, {residual:?})",
+                g.get(i, j)
+            );
         }
     }
 }

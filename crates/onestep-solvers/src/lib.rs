@@ -5,8 +5,10 @@
 //! [`GramEigen`] decomposes the smaller Gram matrix once and serves the singular values, the
 //! leading left singular vectors and ridge fits at any number of penalties.
 pub mod ridge;
+pub mod spectrum;
 
 pub use ridge::{Form, GramEigen, Ridge, ridge, ridge_unpenalised};
+pub use spectrum::{SpectrumMethod, TopK, top_singular, top_singular_with};
 
 use onestep_linalg::LinalgError;
 use thiserror::Error;

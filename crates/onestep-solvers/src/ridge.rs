@@ -24,7 +24,11 @@ pub struct Ridge {
 }
 
 fn check_lambda(lambda: f64) -> Result<(), SolverError> {
-    if lambda > 0.0 && lambda.is_finite() { Ok(()) } else { Err(SolverError::BadLambda(lambda)) }
+    if lambda > 0.0 && lambda.is_finite() {
+        Ok(())
+    } else {
+        Err(SolverError::BadLambda(lambda))
+    }
 }
 
 /// â = (FᵀF + nλI)⁻¹Fᵀy (primal, p ≤ n) or Fᵀ(FFᵀ + nλI)⁻¹y (dual, p > n), by Cholesky.
@@ -35,7 +39,13 @@ pub fn ridge<B: Backend>(b: &B, f: &B::Mat, y: &[f64], lambda: f64) -> Result<Ri
 /// Ridge on F plus unpenalised columns P (science.md §5 model 4):
 /// min over (a, γ) of (1/n)‖y − Fa − Pγ‖² + λ‖a‖², solved by Cholesky.
 #[track_caller]
-pub fn ridge_unpenalised<B: Backend>(b: &B, f: &B::Mat, p: &[Vec<f64>], y: &[f64], lambda: f64) -> Result<Ridge, SolverError> {
+pub fn ridge_unpenalised<B: Backend>(
+    b: &B,
+    f: &B::Mat,
+    p: &[Vec<f64>],
+    y: &[f64],
+    lambda: f64,
+) -> Result<Ridge, SolverError> {
     check_lambda(lambda)?;
     let (n, nf) = b.shape(f);
     let nl = n as f64 * lambda;
@@ -49,12 +59,17 @@ pub fn ridge_unpenalised<B: Backend>(b: &B, f: &B::Mat, p: &[Vec<f64>], y: &[f64
             Form::Primal => {
                 let sol = b.spd_solve(&k, &b.matmul(f, Op::T, &rhs, Op::N, 1.0))?;
                 let fsol = b.matmul(f, Op::N, &sol, Op::N, 1.0);
-                cols.iter().enumerate().map(|(j, c)| c.iter().zip(b.col(&fsol, j)).map(|(v, w)| v - w).collect()).collect()
+                cols.iter()
+                    .enumerate()
+                    .map(|(j, c)| c.iter().zip(b.col(&fsol, j)).map(|(v, w)| v - w).collect())
+                    .collect()
             }
             // S v = nλ(FFᵀ + nλI)⁻¹v
             Form::Dual => {
                 let sol = b.spd_solve(&k, &rhs)?;
-                (0..cols.len()).map(|j| b.col(&sol, j).into_iter().map(|v| v * nl).collect()).collect()
+                (0..cols.len())
+                    .map(|j| b.col(&sol, j).into_iter().map(|v| v * nl).collect())
+                    .collect()
             }
         })
     };
@@ -79,8 +94,16 @@ fn fit_profiled(
     apply_s: impl Fn(&[Vec<f64>]) -> Result<Vec<Vec<f64>>, SolverError>,
     coef_of: impl Fn(&[f64]) -> Result<Vec<f64>, SolverError>,
 ) -> Result<Ridge, SolverError> {
-    assert_eq!(n, y.len(), "ridge: F has {n} rows, y has length {}", y.len());
-    assert!(p.iter().all(|c| c.len() == n), "ridge: unpenalised columns must have length {n}");
+    assert_eq!(
+        n,
+        y.len(),
+        "ridge: F has {n} rows, y has length {}",
+        y.len()
+    );
+    assert!(
+        p.iter().all(|c| c.len() == n),
+        "ridge: unpenalised columns must have length {n}"
+    );
     let gamma = if p.is_empty() {
         vec![]
     } else {
@@ -90,19 +113,29 @@ fn fit_profiled(
         // (PᵀSP)γ = PᵀSy, a tiny q×q system.
         let q = p.len();
         let dot = |u: &[f64], v: &[f64]| u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>();
-        let m = (0..q).map(|i| (0..q).map(|j| dot(&p[i], &s_cols[j + 1])).collect()).collect();
+        let m = (0..q)
+            .map(|i| (0..q).map(|j| dot(&p[i], &s_cols[j + 1])).collect())
+            .collect();
         let r = (0..q).map(|i| dot(&p[i], &s_cols[0])).collect();
         small_spd_solve(m, r).ok_or(SolverError::DependentColumns(q))?
     };
-    let resid: Vec<f64> = (0..n).map(|i| y[i] - p.iter().zip(&gamma).map(|(c, g)| c[i] * g).sum::<f64>()).collect();
-    Ok(Ridge { coef: coef_of(&resid)?, unpenalised: gamma, form })
+    let resid: Vec<f64> = (0..n)
+        .map(|i| y[i] - p.iter().zip(&gamma).map(|(c, g)| c[i] * g).sum::<f64>())
+        .collect();
+    Ok(Ridge {
+        coef: coef_of(&resid)?,
+        unpenalised: gamma,
+        form,
+    })
 }
 
 /// Solves a small symmetric positive definite system by Cholesky with scaling; None if singular.
 fn small_spd_solve(mut m: Vec<Vec<f64>>, mut r: Vec<f64>) -> Option<Vec<f64>> {
     let q = r.len();
     // Symmetric diagonal scaling so columns of different magnitude (t, t², t³…) are comparable.
-    let s: Vec<f64> = (0..q).map(|i| m[i][i].abs().sqrt().max(f64::MIN_POSITIVE)).collect();
+    let s: Vec<f64> = (0..q)
+        .map(|i| m[i][i].abs().sqrt().max(f64::MIN_POSITIVE))
+        .collect();
     for i in 0..q {
         for j in 0..q {
             m[i][j] /= s[i] * s[j];
@@ -110,20 +143,19 @@ fn small_spd_solve(mut m: Vec<Vec<f64>>, mut r: Vec<f64>) -> Option<Vec<f64>> {
         r[i] /= s[i];
     }
     for j in 0..q {
-        let mut d = m[j][j];
-        for k in 0..j {
-            d -= m[j][k] * m[j][k];
-        }
+        let d = m[j][j] - m[j][..j].iter().map(|v| v * v).sum::<f64>();
         if d <= 1e-13 {
             return None;
         }
         let d = d.sqrt();
         m[j][j] = d;
         for i in j + 1..q {
-            let mut v = m[i][j];
-            for k in 0..j {
-                v -= m[i][k] * m[j][k];
-            }
+            let v = m[i][j]
+                - m[i][..j]
+                    .iter()
+                    .zip(&m[j][..j])
+                    .map(|(x, y)| x * y)
+                    .sum::<f64>();
             m[i][j] = v / d;
         }
     }
@@ -192,7 +224,13 @@ impl<'a, B: Backend> GramEigen<'a, B> {
 
     /// Applies g(Λ) in the eigenbasis: V·diag(g(λ_i))·Vᵀ·v.
     fn apply(&self, v: &[f64], g: impl Fn(f64) -> f64) -> Vec<f64> {
-        let w: Vec<f64> = self.b.matvec(&self.eig.vectors, Op::T, v).into_iter().zip(&self.eig.values).map(|(p, l)| p * g(l.max(0.0))).collect();
+        let w: Vec<f64> = self
+            .b
+            .matvec(&self.eig.vectors, Op::T, v)
+            .into_iter()
+            .zip(&self.eig.values)
+            .map(|(p, l)| p * g(l.max(0.0)))
+            .collect();
         self.b.matvec(&self.eig.vectors, Op::N, &w)
     }
 
@@ -206,7 +244,11 @@ impl<'a, B: Backend> GramEigen<'a, B> {
                 .iter()
                 .map(|c| match self.form {
                     Form::Primal => {
-                        let w = b.matvec(f, Op::N, &self.apply(&b.matvec(f, Op::T, c), |l| 1.0 / (l + nl)));
+                        let w = b.matvec(
+                            f,
+                            Op::N,
+                            &self.apply(&b.matvec(f, Op::T, c), |l| 1.0 / (l + nl)),
+                        );
                         c.iter().zip(w).map(|(v, w)| v - w).collect()
                     }
                     Form::Dual => self.apply(c, |l| nl / (l + nl)),

@@ -14,7 +14,11 @@ pub struct FaerBackend {
 impl FaerBackend {
     /// A backend using `threads` threads of the global rayon pool (0 means all of them).
     pub fn new(threads: usize) -> Self {
-        let threads = if threads == 0 { rayon::current_num_threads() } else { threads };
+        let threads = if threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            threads
+        };
         faer::set_global_parallelism(par(threads));
         Self { threads }
     }
@@ -30,8 +34,15 @@ impl Default for FaerBackend {
     }
 }
 
+/// Width of the strips used by the parallel layout conversions.
+const COPY_STRIP: usize = 32;
+
 fn par(threads: usize) -> Par {
-    if threads <= 1 { Par::Seq } else { Par::rayon(threads) }
+    if threads <= 1 {
+        Par::Seq
+    } else {
+        Par::rayon(threads)
+    }
 }
 
 fn op(m: &Mat<f64>, t: Op) -> MatRef<'_, f64> {
@@ -43,7 +54,11 @@ fn op(m: &Mat<f64>, t: Op) -> MatRef<'_, f64> {
 
 fn check_finite(m: &Mat<f64>, what: &'static str) -> Result<(), LinalgError> {
     let ok = (0..m.ncols()).all(|j| m.col(j).iter().all(|v| v.is_finite()));
-    if ok { Ok(()) } else { Err(LinalgError::NonFinite { what }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(LinalgError::NonFinite { what })
+    }
 }
 
 impl Backend for FaerBackend {
@@ -58,17 +73,47 @@ impl Backend for FaerBackend {
     }
 
     fn from_dense(&self, m: &Dense) -> Mat<f64> {
-        // A row-major buffer is the column-major buffer of the transpose.
-        MatRef::from_column_major_slice(&m.data, m.cols, m.rows).transpose().to_owned()
+        // Blocked parallel transpose: each task fills a strip of COPY_STRIP columns, reading
+        // contiguous row segments of the row-major buffer.
+        let mut out = Mat::zeros(m.rows, m.cols);
+        if m.rows == 0 || m.cols == 0 {
+            return out;
+        }
+        out.as_mut()
+            .par_col_chunks_mut(COPY_STRIP)
+            .enumerate()
+            .for_each(|(c, mut strip)| {
+                let j0 = c * COPY_STRIP;
+                for i in 0..m.rows {
+                    let src = &m.data[i * m.cols + j0..i * m.cols + j0 + strip.ncols()];
+                    for (jj, v) in src.iter().enumerate() {
+                        strip[(i, jj)] = *v;
+                    }
+                }
+            });
+        out
     }
 
     fn to_dense(&self, m: &Mat<f64>) -> Dense {
-        let t = m.as_ref().transpose().to_owned();
-        let mut data = Vec::with_capacity(m.nrows() * m.ncols());
-        for i in 0..m.nrows() {
-            data.extend(t.col(i).iter().copied());
+        let (rows, cols) = (m.nrows(), m.ncols());
+        let mut data = vec![0.0; rows * cols];
+        if rows == 0 || cols == 0 {
+            return Dense::from_vec(rows, cols, data);
         }
-        Dense::from_vec(m.nrows(), m.ncols(), data)
+        // Parallel over blocks of rows; within a block, column by column (contiguous reads).
+        data.par_chunks_mut(COPY_STRIP * cols)
+            .enumerate()
+            .for_each(|(b, block)| {
+                let i0 = b * COPY_STRIP;
+                let nr = block.len() / cols;
+                for j in 0..cols {
+                    let col = m.col(j);
+                    for ii in 0..nr {
+                        block[ii * cols + j] = col[i0 + ii];
+                    }
+                }
+            });
+        Dense::from_vec(rows, cols, data)
     }
 
     fn shape(&self, m: &Mat<f64>) -> (usize, usize) {
@@ -82,7 +127,10 @@ impl Backend for FaerBackend {
     #[track_caller]
     fn from_cols(&self, cols: &[Vec<f64>]) -> Mat<f64> {
         let rows = cols.first().map_or(0, Vec::len);
-        assert!(cols.iter().all(|c| c.len() == rows), "from_cols: columns of unequal length");
+        assert!(
+            cols.iter().all(|c| c.len() == rows),
+            "from_cols: columns of unequal length"
+        );
         Mat::from_fn(rows, cols.len(), |i, j| cols[j][i])
     }
 
@@ -93,7 +141,15 @@ impl Backend for FaerBackend {
     #[track_caller]
     fn matmul(&self, a: &Mat<f64>, ta: Op, b: &Mat<f64>, tb: Op, alpha: f64) -> Mat<f64> {
         let (a, b) = (op(a, ta), op(b, tb));
-        assert_eq!(a.ncols(), b.nrows(), "matmul: op(a) is {}x{}, op(b) is {}x{}", a.nrows(), a.ncols(), b.nrows(), b.ncols());
+        assert_eq!(
+            a.ncols(),
+            b.nrows(),
+            "matmul: op(a) is {}x{}, op(b) is {}x{}",
+            a.nrows(),
+            a.ncols(),
+            b.nrows(),
+            b.ncols()
+        );
         let mut out = Mat::zeros(a.nrows(), b.ncols());
         faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, a, b, alpha, self.par());
         out
@@ -102,7 +158,14 @@ impl Backend for FaerBackend {
     #[track_caller]
     fn matvec(&self, a: &Mat<f64>, ta: Op, x: &[f64]) -> Vec<f64> {
         let a = op(a, ta);
-        assert_eq!(a.ncols(), x.len(), "matvec: op(a) is {}x{}, x has length {}", a.nrows(), a.ncols(), x.len());
+        assert_eq!(
+            a.ncols(),
+            x.len(),
+            "matvec: op(a) is {}x{}, x has length {}",
+            a.nrows(),
+            a.ncols(),
+            x.len()
+        );
         let xm = MatRef::from_column_major_slice(x, x.len(), 1);
         let mut out = Mat::zeros(a.nrows(), 1);
         faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, a, xm, 1.0, self.par());
@@ -138,12 +201,29 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn spd_solve(&self, a: &Mat<f64>, b: &Mat<f64>) -> Result<Mat<f64>, LinalgError> {
-        assert_eq!(a.nrows(), a.ncols(), "spd_solve: a is {}x{}, not square", a.nrows(), a.ncols());
-        assert_eq!(a.nrows(), b.nrows(), "spd_solve: a is {}x{}, b is {}x{}", a.nrows(), a.ncols(), b.nrows(), b.ncols());
+        assert_eq!(
+            a.nrows(),
+            a.ncols(),
+            "spd_solve: a is {}x{}, not square",
+            a.nrows(),
+            a.ncols()
+        );
+        assert_eq!(
+            a.nrows(),
+            b.nrows(),
+            "spd_solve: a is {}x{}, b is {}x{}",
+            a.nrows(),
+            a.ncols(),
+            b.nrows(),
+            b.ncols()
+        );
         check_finite(a, "spd_solve")?;
         let llt = a
             .llt(Side::Lower)
-            .map_err(|_| LinalgError::NotPositiveDefinite { what: "Cholesky", size: a.nrows() })?;
+            .map_err(|_| LinalgError::NotPositiveDefinite {
+                what: "Cholesky",
+                size: a.nrows(),
+            })?;
         let mut x = b.clone();
         llt.solve_in_place(x.as_mut());
         Ok(x)
@@ -151,15 +231,27 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn sym_eigen(&self, a: &Mat<f64>) -> Result<SymEigen<Mat<f64>>, LinalgError> {
-        assert_eq!(a.nrows(), a.ncols(), "sym_eigen: a is {}x{}, not square", a.nrows(), a.ncols());
+        assert_eq!(
+            a.nrows(),
+            a.ncols(),
+            "sym_eigen: a is {}x{}, not square",
+            a.nrows(),
+            a.ncols()
+        );
         check_finite(a, "sym_eigen")?;
         let n = a.nrows();
         if n == 0 {
-            return Ok(SymEigen { values: vec![], vectors: Mat::zeros(0, 0) });
+            return Ok(SymEigen {
+                values: vec![],
+                vectors: Mat::zeros(0, 0),
+            });
         }
         let evd = a
             .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| LinalgError::NoConvergence { what: "symmetric eigensolver", size: n })?;
+            .map_err(|_| LinalgError::NoConvergence {
+                what: "symmetric eigensolver",
+                size: n,
+            })?;
         // faer sorts ascending; reverse to descending.
         let values = (0..n).rev().map(|i| evd.S()[i]).collect();
         let u = evd.U();
@@ -169,14 +261,23 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn sym_eigenvalues(&self, a: &Mat<f64>) -> Result<Vec<f64>, LinalgError> {
-        assert_eq!(a.nrows(), a.ncols(), "sym_eigenvalues: a is {}x{}, not square", a.nrows(), a.ncols());
+        assert_eq!(
+            a.nrows(),
+            a.ncols(),
+            "sym_eigenvalues: a is {}x{}, not square",
+            a.nrows(),
+            a.ncols()
+        );
         check_finite(a, "sym_eigenvalues")?;
         if a.nrows() == 0 {
             return Ok(vec![]);
         }
-        let mut v = a
-            .self_adjoint_eigenvalues(Side::Lower)
-            .map_err(|_| LinalgError::NoConvergence { what: "symmetric eigensolver", size: a.nrows() })?;
+        let mut v =
+            a.self_adjoint_eigenvalues(Side::Lower)
+                .map_err(|_| LinalgError::NoConvergence {
+                    what: "symmetric eigensolver",
+                    size: a.nrows(),
+                })?;
         v.reverse();
         Ok(v)
     }
@@ -187,16 +288,31 @@ impl Backend for FaerBackend {
         }
         a.as_mut().par_col_chunks_mut(1).for_each(|c| {
             let col = c.col_mut(0);
-            f(col.try_as_col_major_mut().expect("owned faer columns are contiguous").as_slice_mut());
+            f(col
+                .try_as_col_major_mut()
+                .expect("owned faer columns are contiguous")
+                .as_slice_mut());
         });
     }
 
     #[track_caller]
     fn scale_rows(&self, a: &mut Mat<f64>, s: &[f64]) {
-        assert_eq!(a.nrows(), s.len(), "scale_rows: a has {} rows, s has length {}", a.nrows(), s.len());
+        assert_eq!(
+            a.nrows(),
+            s.len(),
+            "scale_rows: a has {} rows, s has length {}",
+            a.nrows(),
+            s.len()
+        );
         a.as_mut().par_col_chunks_mut(1).for_each(|c| {
             let col = c.col_mut(0);
-            for (v, si) in col.try_as_col_major_mut().expect("contiguous").as_slice_mut().iter_mut().zip(s) {
+            for (v, si) in col
+                .try_as_col_major_mut()
+                .expect("contiguous")
+                .as_slice_mut()
+                .iter_mut()
+                .zip(s)
+            {
                 *v *= si;
             }
         });
@@ -204,13 +320,27 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn axpy(&self, y: &mut Mat<f64>, alpha: f64, x: &Mat<f64>) {
-        assert_eq!((y.nrows(), y.ncols()), (x.nrows(), x.ncols()), "axpy: y is {}x{}, x is {}x{}", y.nrows(), y.ncols(), x.nrows(), x.ncols());
+        assert_eq!(
+            (y.nrows(), y.ncols()),
+            (x.nrows(), x.ncols()),
+            "axpy: y is {}x{}, x is {}x{}",
+            y.nrows(),
+            y.ncols(),
+            x.nrows(),
+            x.ncols()
+        );
         faer::zip!(y.as_mut(), x.as_ref()).for_each(|faer::unzip!(y, x)| *y += alpha * *x);
     }
 
     #[track_caller]
     fn add_diag(&self, a: &mut Mat<f64>, s: f64) {
-        assert_eq!(a.nrows(), a.ncols(), "add_diag: a is {}x{}, not square", a.nrows(), a.ncols());
+        assert_eq!(
+            a.nrows(),
+            a.ncols(),
+            "add_diag: a is {}x{}, not square",
+            a.nrows(),
+            a.ncols()
+        );
         for i in 0..a.nrows() {
             a[(i, i)] += s;
         }

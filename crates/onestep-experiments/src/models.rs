@@ -1,0 +1,398 @@
+//! The equivalent models and baselines of science.md §5, fitted beside the network: which ones
+//! exist (`--models`), the λ path (`--lambda`), and how each model's feature matrix is built.
+//!
+//! Every model is ridge on its own feature matrix from the SAME ridge batch (X̃, ỹ), evaluated on
+//! the SAME test set, with the same W₀, a and β = Xᵀy/n as the network (science.md §5):
+//!
+//! | key | features on the ridge batch | test map x ↦ |
+//! |---|---|---|
+//! | `nn` | F = σ(X̃Wᵀ), W = W₀ + ηG | σ(Wx) |
+//! | `rf` | F₀ = σ(X̃W₀ᵀ) | σ(W₀x) |
+//! | `spiked` | F₀ + Σ_k c₁^k c_k η^k (X̃β)^{∘k}(a^{∘k})ᵀ | σ(W₀x) + Σ_k c₁^k c_k η^k ⟨x,β⟩^k a^{∘k} |
+//! | `cget` | c₀11ᵀ + c₁X̃W₀ᵀ + c_{>1}Z + the same spikes | the same with fresh Z rows |
+//! | `hermite` | σ_ℓ(X̃Wᵀ) + √(Eσ² − Σ_{k≤ℓ} k!c_k²)·Z | the same with fresh Z rows |
+//! | `inf_spike_ℓ` | F₀ plus UNPENALISED columns (X̃β)^{∘k}, k ≤ ℓ | σ(W₀x)ᵀâ + Σ_k γ̂_k⟨x,β⟩^k |
+//! | `best_linear` | [1, X̃] by least squares (see below) | γ̂₀ + xᵀâ |
+//!
+//! Conventions and choices:
+//! - Spike degrees of `spiked` and `cget` ([`equivalent_degrees`]): EVERY k = 1..=8 with c_k ≠ 0,
+//!   separated or not, exactly as the theory's finite-α spiked equivalent
+//!   (`onestep_theory::spiked_errors`, whose prediction is printed beside it). A spike below its
+//!   threshold has operator norm o(√n) and vanishes from the limit, but at finite n it is not
+//!   negligible (degree 2 at α = 0.2 is still ~¼ of the bulk at d = 64), and at α = 0 the degree-1
+//!   term has norm Θ(√n), the size of the bulk, so restricting to the separated degrees
+//!   (`onestep_theory::spike_degrees`, empty at α = 0) would make the "equivalent" equal to RF
+//!   while the network is not (science.md §7: NN 1.657 against RF 1.717 at α = 0).
+//! - Hermite-ℓ model ([`hermite_degree`]): ℓ = the largest SEPARATED spike degree
+//!   (`spike_degrees(α)`), at least 2. Not 1: the degree-2 part of σ makes a spike of relative
+//!   size ∝ n^{2α−1/2}, which below α = 1/4 fades only slowly (like n^{−0.1} at α = 0.2); truncating
+//!   at degree 1 left the Hermite model 0.075 away from the network's test error at d = 128,
+//!   α = 0.2, not shrinking from d = 32, against 0.017 (shrinking from 0.026) at degree 2. σ_ℓ = Σ_{k≤ℓ} c_k He_k is applied to the updated
+//!   pre-activations as they are (their variance is 1 + O(η²/N), not renormalised), and the
+//!   discarded energy Σ_{k>ℓ} k!c_k² comes back as independent N(0,1) noise so that every feature
+//!   keeps the second moment of σ. Z comes from the stream `child_seed(seed, "hermite")`: first the
+//!   ridge-batch matrix, then the test matrix.
+//! - Conditional Gaussian equivalent: Z from the stream `child_seed(seed, "cget")`, ridge batch
+//!   first, test set second (gaussian_matrix draws one word per matrix, so the two are independent).
+//! - `best_linear`: the FITTED affine least-squares predictor of ỹ from x̃ on the ridge batch
+//!   (intercept unpenalised, ridge λ = [`BEST_LINEAR_RIDGE`] on the d slopes, i.e. OLS for n > d + 1
+//!   and the minimum-norm interpolant otherwise); independent of the λ path. Its finite-sample
+//!   excess over the population optimum is about (test)·d/(n − d). The POPULATION best linear
+//!   predictor c*₀ + c*₁⟨x,β*⟩, whose noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁², is the
+//!   theory value `theory.errors.best_linear`.
+use crate::config::ConfigError;
+use onestep_data::{Func, gaussian_matrix};
+use onestep_linalg::{Backend, Op};
+use onestep_net::Network;
+use onestep_theory::FnStats;
+use rand::Rng;
+
+/// Ridge penalty of the `best_linear` least-squares fit (numerical safeguard only).
+pub const BEST_LINEAR_RIDGE: f64 = 1e-8;
+/// Highest spike degree of the `spiked` and `cget` models (the theory's `SPIKED_MAX_DEGREE`).
+pub const MAX_SPIKE_DEGREE: usize = onestep_theory::spiked::SPIKED_MAX_DEGREE;
+/// Most λ values on one path.
+pub const MAX_LAMBDAS: usize = 1000;
+
+/// An optional model fitted beside `nn` and `rf` (which are always fitted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Model {
+    /// Spiked equivalent F₀ + Σ_k spikes.
+    Spiked,
+    /// Conditional Gaussian equivalent c₀11ᵀ + c₁X̃W₀ᵀ + c_{>1}Z + spikes.
+    Cget,
+    /// Degree-ℓ Hermite truncation of σ on the updated pre-activations, plus noise.
+    Hermite,
+    /// F₀ plus unpenalised columns (X̃β)^{∘k}, k ≤ ℓ (ℓ = 1, 2, 3).
+    InfSpike(usize),
+    /// Affine least squares on the raw inputs.
+    BestLinear,
+}
+
+/// Every optional model, in the order they are fitted and printed.
+pub const ALL: [Model; 7] = [
+    Model::Spiked,
+    Model::Cget,
+    Model::Hermite,
+    Model::InfSpike(1),
+    Model::InfSpike(2),
+    Model::InfSpike(3),
+    Model::BestLinear,
+];
+
+impl Model {
+    /// Key in the `errors` map.
+    pub fn name(self) -> String {
+        match self {
+            Model::Spiked => "spiked".into(),
+            Model::Cget => "cget".into(),
+            Model::Hermite => "hermite".into(),
+            Model::InfSpike(l) => format!("inf_spike_{l}"),
+            Model::BestLinear => "best_linear".into(),
+        }
+    }
+}
+
+fn allowed_models() -> String {
+    let names: Vec<String> = ALL.iter().map(|m| m.name()).collect();
+    format!(
+        "a comma list of {}, all, none (nn and rf are always fitted)",
+        names.join(", ")
+    )
+}
+
+/// Parses `--models` entries (each may itself be a comma list): names from [`ALL`], `all`,
+/// `none`, and `nn`/`rf` (accepted, always fitted). Returns the selected models in [`ALL`] order.
+pub fn parse_models(entries: &[String]) -> Result<Vec<Model>, ConfigError> {
+    let bad = |v: &str| ConfigError::Invalid {
+        flag: "models",
+        value: format!("{v:?}"),
+        allowed: allowed_models(),
+    };
+    let names: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.split(','))
+        .map(str::trim)
+        .collect();
+    if names.is_empty() || names.iter().any(|s| s.is_empty()) {
+        return Err(bad(&entries.join(",")));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        match name {
+            "all" => out.extend(ALL),
+            "none" | "nn" | "rf" => {}
+            other => out.push(
+                *ALL.iter()
+                    .find(|m| m.name() == other)
+                    .ok_or_else(|| bad(other))?,
+            ),
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(ALL.iter().copied().filter(|m| out.contains(m)).collect())
+}
+
+/// Parses `--lambda`: a comma list `0.01,0.1,1`, or `lo:hi:k` for k log-spaced values from lo to
+/// hi inclusive (`0.01:1:5` = 0.01, 0.0316, 0.1, 0.316, 1), or a mix of both separated by commas.
+/// Only the syntax is checked here; the values are checked by [`check_lambdas`].
+pub fn parse_lambdas(spec: &str) -> Result<Vec<f64>, ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid {
+        flag: "lambda",
+        value: format!("{spec:?}"),
+        allowed: format!(
+            "{why}; give a comma list of penalties > 0 (0.01,0.1,1) or lo:hi:k for k log-spaced values (0.01:1:5)"
+        ),
+    };
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| bad(&format!("{:?} is not a number", s.trim())))
+    };
+    let mut out = Vec::new();
+    for part in spec.split(',') {
+        let fields: Vec<&str> = part.split(':').collect();
+        match fields.as_slice() {
+            [v] if v.trim().is_empty() => return Err(bad("empty entry")),
+            [v] => out.push(num(v)?),
+            [lo, hi, k] => {
+                let (lo, hi) = (num(lo)?, num(hi)?);
+                let k: usize = k.trim().parse().map_err(|_| {
+                    bad(&format!(
+                        "the count {:?} in lo:hi:k is not an integer ≥ 1",
+                        k.trim()
+                    ))
+                })?;
+                if k == 0 || k > MAX_LAMBDAS {
+                    return Err(bad(&format!(
+                        "the count in lo:hi:k must be in 1..={MAX_LAMBDAS} (got {k})"
+                    )));
+                }
+                if !(lo > 0.0 && hi > 0.0 && lo.is_finite() && hi.is_finite()) {
+                    return Err(bad("a log-spaced range needs finite lo > 0 and hi > 0"));
+                }
+                if k == 1 {
+                    out.push(lo);
+                } else {
+                    // lo·(hi/lo)^{i/(k−1)}, endpoints exact.
+                    out.extend((0..k).map(|i| {
+                        if i + 1 == k {
+                            hi
+                        } else {
+                            lo * (hi / lo).powf(i as f64 / (k - 1) as f64)
+                        }
+                    }));
+                }
+            }
+            _ => return Err(bad(&format!("{part:?} is neither a number nor lo:hi:k"))),
+        }
+    }
+    if out.len() > MAX_LAMBDAS {
+        return Err(bad(&format!("at most {MAX_LAMBDAS} values")));
+    }
+    Ok(out)
+}
+
+/// Checks a λ path: non-empty, every value finite and > 0.
+pub fn check_lambdas(lambdas: &[f64]) -> Result<(), ConfigError> {
+    let allowed = "finite penalties > 0 (the ridge penalty in (1/n)‖ỹ − Fa‖² + λ‖a‖²); e.g. --lambda 0.1 or 0.01,0.1,1 or 0.01:1:5";
+    if lambdas.is_empty() {
+        return Err(ConfigError::Invalid {
+            flag: "lambda",
+            value: "an empty list".into(),
+            allowed: allowed.into(),
+        });
+    }
+    if let Some(l) = lambdas.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
+        return Err(ConfigError::Invalid {
+            flag: "lambda",
+            value: l.to_string(),
+            allowed: allowed.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Spike degrees of the `spiked` and `cget` models: every k in 1..=[`MAX_SPIKE_DEGREE`] with
+/// |c_k| > 1e-12, separated at this α or not (see the module docs for why).
+pub fn equivalent_degrees(act: &FnStats) -> Vec<usize> {
+    (1..=MAX_SPIKE_DEGREE.min(act.max_degree()))
+        .filter(|&k| act.coeffs[k].abs() > onestep_theory::spikes::COEFF_ZERO)
+        .collect()
+}
+
+/// Truncation degree ℓ of the Hermite model: the largest separated spike degree at α, at least 2.
+pub fn hermite_degree(alpha: f64, act: &FnStats) -> usize {
+    onestep_theory::spike_degrees(alpha, act, crate::config::HERMITE_KMAX)
+        .last()
+        .copied()
+        .unwrap_or(1)
+        .max(2)
+}
+
+/// Standard deviation of the noise that replaces the Hermite components of degree > ℓ:
+/// √(Eσ² − Σ_{k≤ℓ} k!c_k²), clamped at 0.
+pub fn hermite_noise_sd(act: &FnStats, ell: usize) -> f64 {
+    let kept: f64 = act
+        .coeffs
+        .iter()
+        .take(ell + 1)
+        .enumerate()
+        .map(|(k, c)| onestep_theory::hermite::factorial(k) * c * c)
+        .sum();
+    (act.second_moment - kept).max(0.0).sqrt()
+}
+
+/// The low-rank part Σ_k s_k·l_k m_kᵀ of the spiked equivalent on inputs with projections
+/// t = Xβ: returns the columns s_k·t^{∘k} (length n) and a^{∘k} (length N), with
+/// s_k = c₁^k c_k η^k (science.md §4–§5).
+pub fn spike_columns(
+    act: &FnStats,
+    degrees: &[usize],
+    eta: f64,
+    t: &[f64],
+    a: &[f64],
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let c1 = act.coeffs.get(1).copied().unwrap_or(0.0);
+    let left = degrees
+        .iter()
+        .map(|&k| {
+            let s = (c1 * eta).powi(k as i32) * act.coeffs[k];
+            t.iter().map(|x| s * x.powi(k as i32)).collect()
+        })
+        .collect();
+    let right = degrees
+        .iter()
+        .map(|&k| a.iter().map(|x| x.powi(k as i32)).collect())
+        .collect();
+    (left, right)
+}
+
+/// f ← f + L·Mᵀ for columns L (length rows) and M (length cols); nothing when empty.
+pub fn add_low_rank<B: Backend>(b: &B, f: &mut B::Mat, left: &[Vec<f64>], right: &[Vec<f64>]) {
+    if left.is_empty() {
+        return;
+    }
+    let lm = b.matmul(&b.from_cols(left), Op::N, &b.from_cols(right), Op::T, 1.0);
+    b.axpy(f, 1.0, &lm);
+}
+
+/// Adds `sd`·Z, Z an i.i.d. N(0,1) matrix of f's shape drawn with [`gaussian_matrix`] from `rng`.
+fn add_noise<B: Backend, R: Rng + ?Sized>(b: &B, f: &mut B::Mat, sd: f64, rng: &mut R) {
+    let (r, c) = b.shape(f);
+    let z = b.from_dense(&gaussian_matrix(rng, r, c));
+    if sd != 0.0 {
+        b.axpy(f, sd, &z);
+    }
+}
+
+/// Conditional Gaussian equivalent of σ(XW₀ᵀ) plus spikes: c₀11ᵀ + c₁XW₀ᵀ + c_{>1}Z + L·Mᵀ.
+/// Draws one matrix Z from `rng` (always, so the stream does not depend on c_{>1}).
+pub fn cget_features<B: Backend, R: Rng + ?Sized>(
+    b: &B,
+    x: &B::Mat,
+    net0: &Network<B>,
+    act: &FnStats,
+    spikes: (&[Vec<f64>], &[Vec<f64>]),
+    rng: &mut R,
+) -> B::Mat {
+    let c0 = act.coeffs.first().copied().unwrap_or(0.0);
+    let c1 = act.coeffs.get(1).copied().unwrap_or(0.0);
+    let mut f = b.matmul(x, Op::N, &net0.w, Op::T, c1);
+    if c0 != 0.0 {
+        b.map_inplace(&mut f, &|s: &mut [f64]| s.iter_mut().for_each(|v| *v += c0));
+    }
+    add_noise(b, &mut f, act.nonlinear_energy().sqrt(), rng);
+    add_low_rank(b, &mut f, spikes.0, spikes.1);
+    f
+}
+
+/// Hermite-ℓ features: σ_ℓ(XWᵀ) + noise_sd·Z with σ_ℓ = Σ_{k≤ℓ} c_k He_k and W the UPDATED
+/// first layer. Draws one matrix Z from `rng`.
+pub fn hermite_features<B: Backend, R: Rng + ?Sized>(
+    b: &B,
+    x: &B::Mat,
+    net: &Network<B>,
+    act: &FnStats,
+    ell: usize,
+    rng: &mut R,
+) -> B::Mat {
+    let poly = Func::Hermite(act.coeffs.iter().take(ell + 1).copied().collect());
+    let mut f = net.preactivations(b, x);
+    b.map_inplace(&mut f, &|s: &mut [f64]| poly.eval_slice(s));
+    add_noise(b, &mut f, hermite_noise_sd(act, ell), rng);
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_syntax() {
+        assert_eq!(parse_lambdas("0.1").unwrap(), vec![0.1]);
+        assert_eq!(parse_lambdas("0.01, 0.1,1").unwrap(), vec![0.01, 0.1, 1.0]);
+        let r = parse_lambdas("0.01:1:5").unwrap();
+        assert_eq!((r[0], r[2], r[4]), (0.01, 0.1, 1.0));
+        let want = [0.01, 0.0316227766, 0.1, 0.316227766, 1.0];
+        assert!(
+            r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{r:?}"
+        );
+        assert_eq!(parse_lambdas("1:1:1").unwrap(), vec![1.0]);
+        for bad in [
+            "", "a", "0.1,", "0.01:1", "0.01:1:0", "0:1:3", "0.1:1:x", "1:2:3:4",
+        ] {
+            let e = parse_lambdas(bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--lambda") && e.contains("allowed"),
+                "{bad}: {e}"
+            );
+        }
+        for bad in [
+            vec![],
+            vec![0.1, f64::NAN],
+            vec![0.0],
+            vec![-1.0],
+            vec![f64::INFINITY],
+        ] {
+            let e = check_lambdas(&bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--lambda") && e.contains("> 0"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn model_names() {
+        assert_eq!(parse_models(&["all".into()]).unwrap(), ALL.to_vec());
+        assert_eq!(
+            parse_models(&["best_linear,spiked".into(), "nn".into()]).unwrap(),
+            vec![Model::Spiked, Model::BestLinear]
+        );
+        assert!(parse_models(&["none".into()]).unwrap().is_empty());
+        for bad in ["spiky", "", "spiked,", "inf_spike_4"] {
+            let e = parse_models(&[bad.into()]).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--models") && e.contains("inf_spike_2"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn degrees_and_noise() {
+        let relu = FnStats::relu_centred(16);
+        assert_eq!(equivalent_degrees(&relu), vec![1, 2, 4, 6, 8]);
+        assert_eq!(hermite_degree(0.0, &relu), 2);
+        assert_eq!(hermite_degree(0.2, &relu), 2);
+        assert_eq!(hermite_degree(0.3, &relu), 2);
+        assert_eq!(hermite_degree(0.39, &relu), 4);
+        // c_{>2}² = 1/2 − 1/(2π) − 1/4 − 2·(1/(2√(2π)))² = 1/4 − 1/(2π) − 1/(4π)
+        let want = (0.25 - 0.75 / std::f64::consts::PI).sqrt();
+        assert!((hermite_noise_sd(&relu, 2) - want).abs() < 1e-12);
+        assert!((hermite_noise_sd(&relu, 1).powi(2) - relu.nonlinear_energy()).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,147 @@
+//! End-to-end: the `onestep` binary on bad input (one line, non-zero exit, no file written) and a
+//! small valid run whose JSON carries the documented schema.
+use std::path::PathBuf;
+use std::process::Command;
+
+fn onestep(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_onestep"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("onestep-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const SMALL: [&str; 10] = [
+    "simulate", "--d", "32", "--width", "32", "--n", "128", "--n-test", "256", "--trials",
+];
+
+#[test]
+fn bad_inputs_fail_with_one_line_naming_the_flag_and_write_nothing() {
+    let dir = tmp("bad");
+    let json = dir.join("out.json");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--lambda", "-0.1"], "--lambda"),
+        (&["--lambda", "NaN"], "--lambda"),
+        (&["--lambda", "0"], "--lambda"),
+        (&["--alpha", "0.5"], "--alpha"),
+        (&["--alpha", "-0.1"], "--alpha"),
+        (&["--d", "0"], "--d"),
+        (&["--width", "0"], "--width"),
+        (&["--n", "0"], "--n"),
+        (&["--n-test", "0"], "--n-test"),
+        (&["--activation", "swish"], "--activation"),
+        (&["--target", "hermite:1,x,2"], "--target"),
+        (&["--target", "hermite:"], "--target"),
+        (&["--noise", "-1"], "--noise"),
+        (&["--residual", "both"], "--residual"),
+        (&["--init", "uniform"], "--init"),
+        (
+            &["--d", "1000000", "--width", "1000000", "--n", "1000000"],
+            "reduce",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let mut args: Vec<&str> = SMALL.to_vec();
+        args.push("1");
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--json", json.to_str().unwrap()]);
+        let (ok, _, err) = onestep(&args);
+        assert!(!ok, "{extra:?} was accepted");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{extra:?}: expected one line, got {err:?}");
+        assert!(
+            lines[0].contains(needle),
+            "{extra:?}: message {:?} does not mention {needle}",
+            lines[0]
+        );
+        assert!(!err.contains("panicked"), "{extra:?} panicked: {err}");
+        assert!(!json.exists(), "{extra:?} wrote a JSON file");
+    }
+    let (ok, _, err) = onestep(&["simulate", "--json", "/nonexistent-dir/x.json"]);
+    assert!(!ok && err.contains("--json"), "{err}");
+    let (ok, _, err) = onestep(&["theory", "errors", "--lambda", "0"]);
+    assert!(!ok && err.contains("lambda"), "{err}");
+}
+
+#[test]
+fn small_run_writes_the_documented_schema() {
+    let dir = tmp("ok");
+    let json = dir.join("run.json");
+    let mut args: Vec<&str> = SMALL.to_vec();
+    args.extend_from_slice(&["2", "--json", json.to_str().unwrap()]);
+    let (ok, stdout, err) = onestep(&args);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("NN test"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let s = &v["summary"];
+    for path in [
+        "/beta/overlap",
+        "/beta/norm2",
+        "/spectrum/bulk_edge",
+        "/spectrum/spikes_detected",
+        "/theory/spike_count",
+    ] {
+        assert!(
+            s.pointer(path)
+                .and_then(|x| x.as_f64())
+                .is_some_and(f64::is_finite),
+            "summary{path} missing or not finite"
+        );
+    }
+    assert!(
+        s.pointer("/spectrum/top")
+            .and_then(|x| x.as_array())
+            .is_some_and(|a| a.len() >= 8)
+    );
+    assert_eq!(
+        s.pointer("/spectrum/alignment")
+            .and_then(|x| x.as_array())
+            .map(Vec::len),
+        Some(3)
+    );
+    for model in ["nn", "rf"] {
+        for k in ["train", "test", "test_clean"] {
+            assert!(
+                s["errors"][model][k].as_f64().is_some_and(f64::is_finite),
+                "errors.{model}.{k}"
+            );
+            assert!(
+                s["errors"][model][format!("{k}_sd")].as_f64().is_some(),
+                "errors.{model}.{k}_sd"
+            );
+        }
+    }
+    assert_eq!(v["trials"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["seeds"], serde_json::json!([0, 1]));
+    assert_eq!(v["provenance"]["backend"], "faer");
+    assert_eq!(v["config"]["residual"], "labels");
+    // No temporary files left next to the output.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
+fn theory_commands_print_errors() {
+    let (ok, out, err) = onestep(&["theory", "errors", "--ell", "2"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("train") && out.contains("test_clean"), "{out}");
+    let (ok, out, err) = onestep(&[
+        "theory",
+        "staircase",
+        "--alpha-grid",
+        "10",
+        "--max-ell",
+        "3",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 11, "{out}");
+}
