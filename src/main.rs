@@ -109,6 +109,39 @@ enum TheoryCmd {
     Errors(TheoryArgs),
     /// Limiting errors over an α grid: the staircase.
     Staircase(StaircaseArgs),
+    /// Spikes after the step: ℓ(α), thresholds, strengths, outlier locations and alignments.
+    Spikes(SpikesArgs),
+}
+
+#[derive(Args)]
+struct SpikesArgs {
+    /// Input dimension d.
+    #[arg(long, default_value_t = 2048)]
+    d: usize,
+    /// Width N.
+    #[arg(long, default_value_t = 2048)]
+    width: usize,
+    /// Batch size n.
+    #[arg(long, default_value_t = 8192)]
+    n: usize,
+    /// Step exponent α in η = η₀·n^α.
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    alpha: f64,
+    /// Step prefactor η₀.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    eta0: f64,
+    /// Activation (same syntax as simulate).
+    #[arg(long, default_value = "relu-centered")]
+    activation: String,
+    /// Target link σ*.
+    #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]
+    target: String,
+    /// Label-noise standard deviation.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    noise: f64,
+    /// Write the result as JSON to this path.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -180,6 +213,7 @@ fn run() -> Result<()> {
         Cmd::Simulate(a) => simulate(a),
         Cmd::Theory(TheoryCmd::Errors(a)) => theory_errors(a),
         Cmd::Theory(TheoryCmd::Staircase(a)) => theory_staircase(a),
+        Cmd::Theory(TheoryCmd::Spikes(a)) => theory_spikes(a),
         Cmd::Figure(a) => figure_cmd::run(a),
     }
 }
@@ -359,7 +393,11 @@ fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: 
         pm(&s["spectrum"], "spikes_detected"),
         th["spike_count"].as_f64(),
     );
-    row("bulk edge ‖F₀‖", pm(&s["spectrum"], "bulk_edge"), None);
+    row(
+        "bulk edge ‖F₀‖",
+        pm(&s["spectrum"], "bulk_edge"),
+        th["bulk_edge"].as_f64(),
+    );
     let top: Vec<String> = s["spectrum"]["top"]
         .as_array()
         .map(|a| {
@@ -371,6 +409,25 @@ fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: 
         })
         .unwrap_or_default();
     row("top singular values of F", top.join(", "), None);
+    let predicted: Vec<String> = th["spike_locations"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_f64)
+                .map(|v| format!("{v:.1}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    println!(
+        "{:<36} {:>22} {:>10}",
+        "predicted outliers of F",
+        "",
+        if predicted.is_empty() {
+            "none".to_string()
+        } else {
+            predicted.join(", ")
+        }
+    );
     for k in 0..3 {
         let a = &s["spectrum"]["alignment"];
         let sd = &s["spectrum"]["alignment_sd"];
@@ -381,7 +438,7 @@ fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: 
                 a[k].as_f64().unwrap_or(f64::NAN),
                 sd[k].as_f64().unwrap_or(f64::NAN)
             ),
-            None,
+            th["alignment"][k].as_f64(),
         );
     }
     let mut models: Vec<(String, String)> =
@@ -523,5 +580,74 @@ fn theory_staircase(a: StaircaseArgs) -> Result<()> {
     write_json(
         &a.base.json,
         json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}),
+    )
+}
+
+fn theory_spikes(a: SpikesArgs) -> Result<()> {
+    // The same checks as `simulate` (sizes, α range, functions), without the memory bound.
+    let cfg = SimConfig {
+        d: a.d,
+        width: a.width,
+        n: a.n,
+        alpha: a.alpha,
+        eta0: a.eta0,
+        activation: a.activation,
+        target: a.target,
+        noise: a.noise,
+        ..SimConfig::default()
+    }
+    .check(f64::INFINITY)?;
+    if let Some(p) = &a.json {
+        check_writable("--json", p)?;
+    }
+    let r = onestep::experiments::simulate::spike_report(&cfg)?;
+    println!(
+        "d={} N={} n={} α={} η₀={} η={:.4} σ={} σ*={} σ_ε={}  ‖β‖²={:.4}",
+        cfg.d,
+        cfg.width,
+        cfg.n,
+        cfg.alpha,
+        cfg.eta0,
+        r.eta,
+        cfg.activation,
+        cfg.target,
+        cfg.noise,
+        r.beta_norm2
+    );
+    println!("ℓ(α) = {}  (spike degrees {:?})", r.ell, r.degrees);
+    let th: Vec<String> = r
+        .thresholds
+        .iter()
+        .map(|(k, t)| format!("k={k}: {t:.4}"))
+        .collect();
+    println!("thresholds (k−1)/(2k): {}", th.join(", "));
+    println!("bulk edge ‖F₀‖ (predicted): {:.4}", r.bulk_edge);
+    if let Some(m) = r.mean_outlier {
+        println!("mean component c₀·11ᵀ outlier (not a spike): {m:.4}");
+    }
+    println!(
+        "{:>6} {:>14} {:>14} {:>10}",
+        "degree", "strength θ_k", "location", "alignment"
+    );
+    let opt = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.4}"));
+    for p in &r.spikes {
+        let loc = match (p.location, p.trusted_location()) {
+            (Some(l), None) => format!("{l:.4} (untrusted)"),
+            (l, _) => opt(l),
+        };
+        println!(
+            "{:>6} {:>14.4} {:>14} {:>10}",
+            p.degree,
+            p.strength,
+            loc,
+            opt(p.alignment)
+        );
+    }
+    println!(
+        "(locations are singular values of F = σ(X̃Wᵀ); '—': not separated from the bulk at this n)"
+    );
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "config": cfg, "spikes": r}),
     )
 }

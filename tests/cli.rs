@@ -144,4 +144,14 @@ fn theory_commands_print_errors() {
     ]);
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 11, "{out}");
+    let (ok, out, err) = onestep(&[
+        "theory", "spikes", "--d", "512", "--width", "512", "--n", "2048", "--alpha", "0.3",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("ℓ(α) = 2") && out.contains("bulk edge"),
+        "{out}"
+    );
+    let (ok, _, err) = onestep(&["theory", "spikes", "--alpha", "0.7"]);
+    assert!(!ok && err.contains("--alpha"), "{err}");
 }

@@ -400,6 +400,30 @@ pub struct TheorySummary {
     pub unavailable: BTreeMap<String, String>,
     /// How the simulated equivalent models are built.
     pub equivalents: EquivalentsInfo,
+    /// Predicted bulk edge ‖F₀‖_op (Marchenko–Pastur bulk, science.md §4); None if unavailable.
+    pub bulk_edge: Option<f64>,
+    /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
+    /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
+    pub spike_locations: Vec<f64>,
+    /// Predicted |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1, 2, 3 (null: no separated degree-k spike).
+    pub alignment: Vec<Option<f64>>,
+    /// The full spike prediction (strengths, locations, alignments per degree).
+    pub spikes: Option<onestep_theory::SpikeReport>,
+}
+
+/// Spike predictions for `cfg` on the Marchenko–Pastur bulk (labels residual).
+pub fn spike_report(cfg: &ValidConfig) -> Result<onestep_theory::SpikeReport, TheoryError> {
+    let inp = onestep_theory::SpikeInputs::new(
+        cfg.n,
+        cfg.d,
+        cfg.width,
+        cfg.alpha,
+        cfg.eta0,
+        cfg.noise,
+        cfg.act_stats.clone(),
+        cfg.target_stats.clone(),
+    );
+    onestep_theory::predict_spikes(&inp, onestep_theory::Spectrum::MarchenkoPastur)
 }
 
 /// Theory errors at penalty `lambda`, and the models whose theory is unavailable.
@@ -476,7 +500,36 @@ pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
         Vec::new()
     };
     let hermite = hermite_degree(cfg.alpha, &cfg.act_stats);
+    let mut unavailable = unavailable;
+    let spikes = if cfg.residual == onestep_net::Residual::Labels {
+        spike_report(cfg)
+            .map_err(|e| unavailable.insert("spikes".into(), e.to_string()))
+            .ok()
+    } else {
+        unavailable.insert(
+            "spikes".into(),
+            "spike locations are derived for the labels residual only".into(),
+        );
+        None
+    };
+    let mut spike_locations: Vec<f64> = spikes
+        .iter()
+        .flat_map(|r| r.spikes.iter().filter_map(|p| p.trusted_location()))
+        .collect();
+    spike_locations.sort_by(|a, b| b.total_cmp(a));
+    let alignment = (1..=KMAX)
+        .map(|k| {
+            spikes
+                .as_ref()
+                .and_then(|r| r.spikes.iter().find(|p| p.degree == k))
+                .and_then(|p| p.alignment)
+        })
+        .collect();
     Ok(TheorySummary {
+        bulk_edge: spikes.as_ref().map(|r| r.bulk_edge),
+        spike_locations,
+        alignment,
+        spikes,
         spike_count: degrees.len(),
         spike_degrees: degrees,
         thresholds: (1..=4).map(onestep_theory::threshold).collect(),

@@ -109,6 +109,16 @@ pub struct SpikePrediction {
     pub alignment: Option<f64>,
 }
 
+impl SpikePrediction {
+    /// The location if it can be trusted: finite, and for degree k ≥ 4 at most 2θ_k. At large α
+    /// and practical n the raw strengths grow with k and truncating the spike series at degree 8
+    /// can invent a degree-≥4 outlier far above its own strength (see the module docs).
+    pub fn trusted_location(&self) -> Option<f64> {
+        self.location
+            .filter(|&l| l.is_finite() && (self.degree < 4 || l <= 2.0 * self.strength))
+    }
+}
+
 /// Everything [`predict_spikes`] predicts.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SpikeReport {

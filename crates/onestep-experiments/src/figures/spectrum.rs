@@ -5,7 +5,7 @@
 //! separated singular values annotated with the degree they are matched to.
 use super::*;
 use crate::plot::{Mark, Panel, Series};
-use spike_locations::{spike_theory, trusted};
+use spike_locations::spike_theory;
 
 const ID: &str = "spectrum";
 
@@ -136,7 +136,7 @@ pub fn run<B: Backend>(
         let mut preds: Vec<(usize, f64, f64)> = rep
             .spikes
             .iter()
-            .filter(|sp| trusted(sp.degree, sp.strength, sp.location))
+            .filter(|sp| sp.trusted_location().is_some())
             .map(|sp| (sp.degree, sp.location.unwrap_or(f64::NAN), sp.strength))
             .collect();
         preds.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -95,14 +95,6 @@ pub(crate) fn spike_theory(cfg: &ValidConfig) -> Result<SpikeReport, FigureError
         .map_err(|source| FigureError::Theory { figure: ID, source })
 }
 
-/// Whether a predicted location is drawn (see module docs).
-pub(crate) fn trusted(degree: usize, strength: f64, location: Option<f64>) -> bool {
-    match location {
-        Some(l) if l.is_finite() => degree < 4 || l <= 2.0 * strength,
-        _ => false,
-    }
-}
-
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
@@ -197,7 +189,7 @@ pub fn run<B: Backend>(
         let mut drawn: Vec<(usize, f64)> = rep
             .spikes
             .iter()
-            .filter(|sp| trusted(sp.degree, sp.strength, sp.location))
+            .filter(|sp| sp.trusted_location().is_some())
             .map(|sp| (sp.degree, sp.location.unwrap_or(f64::NAN)))
             .collect();
         drawn.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -211,7 +203,7 @@ pub fn run<B: Backend>(
             }
         }
         for sp in &rep.spikes {
-            let plotted = trusted(sp.degree, sp.strength, sp.location);
+            let plotted = sp.trusted_location().is_some();
             th.push(vec![
                 alpha.into(),
                 sp.degree.into(),
