@@ -37,6 +37,9 @@ pub struct SpectrumStats {
     pub spikes_detected: usize,
     /// The relative margin used.
     pub margin: f64,
+    /// How the spectrum was computed: the pipeline needs every singular value (and ridge at every
+    /// λ), so it always decomposes the Gram matrices fully (`gram-eigen`).
+    pub method: &'static str,
     /// |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1..=3.
     pub alignment: Vec<f64>,
     /// All singular values of F (for histograms; not written to JSON).
@@ -214,6 +217,7 @@ pub fn run_trial<B: Backend>(
         bulk_edge,
         spikes_detected: spikes_detected(&all, bulk_edge, margin, exclude),
         margin,
+        method: onestep_solvers::spectrum::SpectrumMethod::GramEigen.name(),
         alignment: alignments(&left[exclude.min(left.len())..], &t, KMAX),
         all,
         all_f0,

@@ -50,9 +50,15 @@ pub struct TopK {
 }
 
 /// The route [`top_singular`] takes for an n × p matrix and k triplets.
+///
+/// Measured on 2 cores (faer, n = 8192, p = 2048, k = 8): Gram + all eigenvalues 2.1 s, block
+/// Krylov 4.6–8 s (31–55 block iterations, each dominated by two memory-bound thin products
+/// with F, because the 6 bulk-edge values among the top 8 are clustered). The Gram route costs
+/// n·p² + O(p³), the Krylov route O(iterations·n·p·k), so Krylov wins only for a large small
+/// side: min(n, p) ≥ 4096 and k ≤ 32.
 pub fn choose_method(n: usize, p: usize, k: usize) -> SpectrumMethod {
     let m = n.min(p);
-    if m >= 256 && k <= m / 10 {
+    if m >= 4096 && k <= 32 {
         SpectrumMethod::Krylov
     } else {
         SpectrumMethod::GramEigen
@@ -236,12 +242,13 @@ mod tests {
 
     #[test]
     fn automatic_choice_is_recorded() {
-        assert_eq!(choose_method(8192, 2048, 8), SpectrumMethod::Krylov);
-        assert_eq!(choose_method(8192, 2048, 300), SpectrumMethod::GramEigen);
+        assert_eq!(choose_method(65536, 8192, 8), SpectrumMethod::Krylov);
+        assert_eq!(choose_method(8192, 2048, 8), SpectrumMethod::GramEigen);
+        assert_eq!(choose_method(8192, 8192, 300), SpectrumMethod::GramEigen);
         assert_eq!(choose_method(100, 100, 2), SpectrumMethod::GramEigen);
         let b = FaerBackend::new(2);
         let f = b.from_dense(&spiked(600, 300, &[3.0], 8));
-        let t = top_singular(&b, &f, 4).expect("top");
+        let t = top_singular_with(&b, &f, 4, SpectrumMethod::Krylov).expect("top");
         assert_eq!(t.method, SpectrumMethod::Krylov);
         assert!(t.iterations > 0);
         let t = top_singular(&b, &f, 100).expect("top");
