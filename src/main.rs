@@ -36,6 +36,20 @@ enum Cmd {
     Figure(figure_cmd::FigureArgs),
 }
 
+/// The functions and the label noise, shared by every command.
+#[derive(Args)]
+struct FnArgs {
+    /// Activation: relu, relu-centered, tanh, erf, sigmoid, softplus, gelu, linear, or hermite:c0,c1,...
+    #[arg(long, default_value = "relu-centered")]
+    activation: String,
+    /// Target link σ*, same syntax as --activation.
+    #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]
+    target: String,
+    /// Label-noise standard deviation σ_ε.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    noise: f64,
+}
+
 #[derive(Args)]
 struct SimArgs {
     /// Input dimension d.
@@ -65,15 +79,8 @@ struct SimArgs {
     /// inf_spike_1, inf_spike_2, inf_spike_3, best_linear; or all, none.
     #[arg(long, default_value = "all")]
     models: String,
-    /// Activation: relu, relu-centered, tanh, erf, sigmoid, softplus, gelu, linear, or hermite:c0,c1,...
-    #[arg(long, default_value = "relu-centered")]
-    activation: String,
-    /// Target link σ*, same syntax as --activation.
-    #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]
-    target: String,
-    /// Label-noise standard deviation σ_ε.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    noise: f64,
+    #[command(flatten)]
+    f: FnArgs,
     /// Residual in the gradient: labels (r = y) or full (r = y − f₀(x)).
     #[arg(long, default_value = "labels")]
     residual: String,
@@ -130,15 +137,8 @@ struct SpikesArgs {
     /// Step prefactor η₀.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     eta0: f64,
-    /// Activation (same syntax as simulate).
-    #[arg(long, default_value = "relu-centered")]
-    activation: String,
-    /// Target link σ*.
-    #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]
-    target: String,
-    /// Label-noise standard deviation.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    noise: f64,
+    #[command(flatten)]
+    f: FnArgs,
     /// Write the result as JSON to this path.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -155,15 +155,8 @@ struct TheoryArgs {
     /// Ridge penalty λ.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     lambda: f64,
-    /// Activation (same syntax as simulate).
-    #[arg(long, default_value = "relu-centered")]
-    activation: String,
-    /// Target link σ*.
-    #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]
-    target: String,
-    /// Label-noise standard deviation.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    noise: f64,
+    #[command(flatten)]
+    f: FnArgs,
     /// Number of unpenalised polynomial columns (X̃β)^{∘k}, k ≤ ℓ; 0 is the RF baseline.
     #[arg(long, default_value_t = 0)]
     ell: usize,
@@ -256,9 +249,9 @@ fn simulate(a: SimArgs) -> Result<()> {
         lambda: lambdas.first().copied().unwrap_or(f64::NAN),
         extra_lambdas: lambdas.iter().skip(1).copied().collect(),
         models: vec![a.models],
-        activation: a.activation,
-        target: a.target,
-        noise: a.noise,
+        activation: a.f.activation,
+        target: a.f.target,
+        noise: a.f.noise,
         residual: a.residual,
         init: a.init,
         trials: a.trials,
@@ -518,9 +511,9 @@ fn theory_setting(a: &TheoryArgs) -> Result<onestep::theory::Setting> {
         phi: a.phi,
         psi: a.psi,
         lambda: a.lambda,
-        noise: a.noise,
-        act: fn_stats(&parse("activation", &a.activation)?),
-        target: fn_stats(&parse("target", &a.target)?),
+        noise: a.f.noise,
+        act: fn_stats(&parse("activation", &a.f.activation)?),
+        target: fn_stats(&parse("target", &a.f.target)?),
     };
     onestep::theory::check(&s)?;
     if let Some(p) = &a.json {
@@ -542,7 +535,7 @@ fn theory_errors(a: TheoryArgs) -> Result<()> {
     let e = onestep::theory::errors(&s, a.ell)?;
     println!(
         "ell={} phi={} psi={} lambda={} activation={} target={} noise={}",
-        a.ell, a.phi, a.psi, a.lambda, a.activation, a.target, a.noise
+        a.ell, a.phi, a.psi, a.lambda, a.f.activation, a.f.target, a.f.noise
     );
     println!(
         "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
@@ -591,9 +584,9 @@ fn theory_spikes(a: SpikesArgs) -> Result<()> {
         n: a.n,
         alpha: a.alpha,
         eta0: a.eta0,
-        activation: a.activation,
-        target: a.target,
-        noise: a.noise,
+        activation: a.f.activation,
+        target: a.f.target,
+        noise: a.f.noise,
         ..SimConfig::default()
     }
     .check(f64::INFINITY)?;

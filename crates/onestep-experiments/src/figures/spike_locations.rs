@@ -10,7 +10,7 @@
 use super::SeriesErr;
 use super::*;
 use crate::plot::{Mark, Panel, Series};
-use onestep_theory::{Spectrum, SpikeInputs, SpikeReport, predict_spikes};
+use onestep_theory::SpikeReport;
 
 const ID: &str = "spike-locations";
 /// Singular values drawn per α.
@@ -81,18 +81,7 @@ pub(crate) fn relu_sweep(opts: &Options) -> Sweep {
 
 /// The theory's spike report for a configuration (MP bulk, limiting ‖β‖², Gaussian moments of a).
 pub(crate) fn spike_theory(cfg: &ValidConfig) -> Result<SpikeReport, FigureError> {
-    let inp = SpikeInputs::new(
-        cfg.n,
-        cfg.d,
-        cfg.width,
-        cfg.alpha,
-        cfg.eta0,
-        cfg.noise,
-        cfg.act_stats.clone(),
-        cfg.target_stats.clone(),
-    );
-    predict_spikes(&inp, Spectrum::MarchenkoPastur)
-        .map_err(|source| FigureError::Theory { figure: ID, source })
+    crate::simulate::spike_report(cfg).map_err(|source| FigureError::Theory { figure: ID, source })
 }
 
 pub fn run<B: Backend>(
