@@ -156,17 +156,6 @@ pub(crate) struct BulkLaw<'a> {
     ratio: f64,
 }
 
-/// MP(y) transforms `S(w) = E[1/(μ+w)]`, `S′(w)` at real `w < −(1+√y)²` (below the
-/// support, on the negative side), physical branch (S ≈ 1/w as w → −∞).
-fn mp_s_below(y: f64, w: f64) -> (f64, f64) {
-    let b = w + 1.0 - y;
-    let disc = (b * b + 4.0 * y * w).max(0.0).sqrt();
-    // roots 2/(b ± √disc); b < 0 here and the physical one is 2/(b − √disc)
-    let s = 2.0 / (b - disc);
-    let ds = (y * s * s + s) / disc.max(f64::MIN_POSITIVE);
-    (s, ds)
-}
-
 impl<'a> BulkLaw<'a> {
     pub(crate) fn new(act: &FnStats, spectrum: Spectrum<'a>, psi: f64, ratio: f64) -> Self {
         let c1 = act.coeff(1).unwrap_or(0.0);
@@ -190,33 +179,7 @@ impl<'a> BulkLaw<'a> {
 
     /// Averages over τ at m ∈ (−1/τ_max, 0].
     fn avg(&self, m: f64) -> Averages {
-        match self.spectrum {
-            Spectrum::Empirical(_) => self.spectrum.averages(self.a, self.b, self.psi, m),
-            Spectrum::MarchenkoPastur => {
-                let (a, b) = (self.a, self.b);
-                if a <= 0.0 || (a * m).abs() < 1e-300 {
-                    let inv = 1.0 / (1.0 + b * m);
-                    return Averages {
-                        h1: b * inv,
-                        h2: b * b * inv * inv,
-                        u: inv,
-                        hu: b * inv * inv,
-                    };
-                }
-                // as in mp.rs: τ/(1+τm) = (μ + c)/(m(μ + w)), here w < −μ₊
-                let c = b / a;
-                let w = (1.0 + b * m) / (a * m);
-                let (s, ds) = mp_s_below(self.psi, w);
-                let t = 1.0 - w * s; // E[μ/(μ+w)], atom included consistently
-                let dt = -s - w * ds;
-                Averages {
-                    h1: (t + c * s) / m,
-                    h2: ((t + w * dt) - 2.0 * c * dt - c * c * ds) / (m * m),
-                    u: s / (a * m),
-                    hu: (-dt - c * ds) / (a * m * m),
-                }
-            }
-        }
+        self.spectrum.averages(self.a, self.b, self.psi, m)
     }
 
     /// z(m) = −1/m + (N/n)E[τ/(1+τm)].

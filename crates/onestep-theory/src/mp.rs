@@ -41,6 +41,13 @@ pub struct Averages {
 /// `S(w)`, `S′(w)` for MP of ratio y.
 fn mp_s(y: f64, w: f64) -> (f64, f64) {
     let b = w + 1.0 - y;
+    if w < 0.0 {
+        // Below the support, w < −(1+√y)² (used for outlier locations, m < 0): of the roots
+        // 2/(b ± √disc) (b < 0 here) the physical one, S ≈ 1/w as w → −∞, is 2/(b − √disc).
+        let disc = (b * b + 4.0 * y * w).max(0.0).sqrt();
+        let s = 2.0 / (b - disc);
+        return (s, (y * s * s + s) / disc.max(f64::MIN_POSITIVE));
+    }
     let disc = (b * b + 4.0 * y * w).sqrt();
     let s = if b >= 0.0 {
         2.0 / (b + disc)
@@ -80,7 +87,8 @@ impl Spectrum<'_> {
         Ok(())
     }
 
-    /// The averages of module docs over `τ = a μ + b` at `m > 0`, with `y = ψ` for MP.
+    /// The averages of module docs over `τ = a μ + b` at `m > 0`, or at `m ∈ (−1/τ_max, 0)` (above
+    /// the bulk, for outlier locations), with `y = ψ` for MP.
     pub fn averages(&self, a: f64, b: f64, y: f64, m: f64) -> Averages {
         match self {
             Spectrum::Empirical(ev) => {
@@ -107,7 +115,7 @@ impl Spectrum<'_> {
                 }
             }
             Spectrum::MarchenkoPastur => {
-                if a <= 0.0 || a * m < 1e-300 {
+                if a <= 0.0 || (a * m).abs() < 1e-300 {
                     let inv = 1.0 / (1.0 + b * m);
                     return Averages {
                         h1: b * inv,
@@ -120,7 +128,12 @@ impl Spectrum<'_> {
                 let c = b / a;
                 let w = (1.0 + b * m) / (a * m);
                 let (s, ds) = mp_s(y, w);
-                let (t, dt) = mp_t(y, w);
+                // T = E[μ/(μ+w)] = 1 − wS (atom included); mp_t avoids the cancellation for w > 0.
+                let (t, dt) = if w > 0.0 {
+                    mp_t(y, w)
+                } else {
+                    (1.0 - w * s, -s - w * ds)
+                };
                 let h1 = (t + c * s) / m;
                 let h2 = ((t + w * dt) - 2.0 * c * dt - c * c * ds) / (m * m);
                 let u = s / (a * m);
