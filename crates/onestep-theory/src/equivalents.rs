@@ -66,6 +66,15 @@ pub struct Errors {
     pub test_clean: f64,
 }
 
+impl Errors {
+    /// All errors zero (labels identically zero).
+    pub const ZERO: Errors = Errors {
+        train: 0.0,
+        test: 0.0,
+        test_clean: 0.0,
+    };
+}
+
 fn finite_pos(name: &'static str, v: f64, allowed: &'static str) -> Result<(), TheoryError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
@@ -231,6 +240,43 @@ impl Forms<'_> {
     }
 }
 
+/// The bulk traces and the geometry of ⟨x,β⟩ against ⟨x,β*⟩ shared by every error formula.
+pub(crate) struct Geometry {
+    /// Resolvent quantities of the bulk.
+    pub bk: Bulk,
+    /// ‖β‖ in the limit (§4).
+    pub bnorm: f64,
+    /// Standardised ⟨x,β⟩/‖β‖ = r z + s_ w, z = ⟨x,β*⟩, w ⟂ z.
+    pub r: f64,
+    pub s_: f64,
+}
+
+/// [`Geometry`] of a setting; `None` when σ* ≡ 0 and σ_ε = 0, where the labels and so every
+/// error vanish.
+pub(crate) fn geometry(
+    s: &Setting,
+    spectrum: &Spectrum<'_>,
+) -> Result<Option<Geometry>, TheoryError> {
+    let bk = bulk(s, spectrum)?;
+    let ov = overlap(&s.target, s.noise, s.phi)?;
+    if ov.norm2 <= 0.0 {
+        return Ok(None);
+    }
+    let bnorm = ov.norm2.sqrt();
+    let r = ov.inner / bnorm;
+    Ok(Some(Geometry {
+        bk,
+        bnorm,
+        r,
+        s_: (1.0 - r * r).max(0.0).sqrt(),
+    }))
+}
+
+/// Whether the activation's mean c₀ is large enough to add the c₀·11ᵀ column.
+pub(crate) fn has_mean(act: &FnStats) -> bool {
+    act.coeff(0).unwrap_or(0.0).abs() > COEFF_ZERO * act.second_moment.sqrt().max(1.0)
+}
+
 /// Errors of the infinite-spike model with unpenalised columns (X̃β)^{∘k}, k ∈ `degrees`
 /// (empty: the RF baseline), with the bulk spectrum given explicitly.
 pub fn errors_with_spectrum(
@@ -249,22 +295,10 @@ pub fn errors_with_spectrum(
             });
         }
     }
-    let bk = bulk(s, spectrum)?;
-    let ov = overlap(&s.target, s.noise, s.phi)?;
-    if ov.norm2 <= 0.0 {
-        // σ* ≡ 0 and σ_ε = 0: the labels vanish, so does every error.
-        return Ok(Errors {
-            train: 0.0,
-            test: 0.0,
-            test_clean: 0.0,
-        });
-    }
-    let bnorm = ov.norm2.sqrt();
-    // standardised ⟨x,β⟩/‖β‖ = r z + s_ w, z = ⟨x,β*⟩, w ⟂ z
-    let r = ov.inner / bnorm;
-    let s_ = (1.0 - r * r).max(0.0).sqrt();
+    let Some(Geometry { bk, r, s_, .. }) = geometry(s, spectrum)? else {
+        return Ok(Errors::ZERO);
+    };
     let c1 = s.act.coeff(1).unwrap_or(0.0);
-    let c0 = s.act.coeff(0).unwrap_or(0.0);
 
     let mut basis = vec![El::Poly(BiPoly::monomial(1.0, 1, 0))];
     if s_ > 1e-12 {
@@ -292,7 +326,7 @@ pub fn errors_with_spectrum(
         .iter()
         .map(|&k| El::Poly(BiPoly::linear_power(r, s_, k)))
         .collect();
-    if c0.abs() > COEFF_ZERO * s.act.second_moment.sqrt().max(1.0) {
+    if has_mean(&s.act) {
         cols.push(El::Poly(BiPoly::monomial(1.0, 0, 0)));
     }
     let p_n = cols.len();

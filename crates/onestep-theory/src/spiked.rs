@@ -15,11 +15,11 @@
 //! Errors: train = λ²·(−∂_λ of the form at u = v = y), test = train/(λm)² (GCV).
 
 use crate::TheoryError;
-use crate::equivalents::{El, Errors, Gauss, Setting, bulk, check};
+use crate::equivalents::{El, Errors, Gauss, Geometry, Setting, check, geometry, has_mean};
 use crate::hermite::{BiPoly, gauss_moment};
 use crate::mp::Spectrum;
 use crate::small::{Sym, bilinear};
-use crate::spikes::{COEFF_ZERO, overlap};
+use crate::spikes::COEFF_ZERO;
 
 /// Highest spike degree included in [`spiked_errors`] (spike 8 separates only for
 /// α > 7/16; higher ones are negligible for α < 1/2 at any practical n).
@@ -52,18 +52,9 @@ pub fn spiked_errors(s: &Setting, alpha: f64, eta0: f64, n: f64) -> Result<Error
         });
     }
     let spectrum = Spectrum::MarchenkoPastur;
-    let bk = bulk(s, &spectrum)?;
-    let ov = overlap(&s.target, s.noise, s.phi)?;
-    if ov.norm2 <= 0.0 {
-        return Ok(Errors {
-            train: 0.0,
-            test: 0.0,
-            test_clean: 0.0,
-        });
-    }
-    let bnorm = ov.norm2.sqrt();
-    let r = ov.inner / bnorm;
-    let s_ = (1.0 - r * r).max(0.0).sqrt();
+    let Some(Geometry { bk, bnorm, r, s_ }) = geometry(s, &spectrum)? else {
+        return Ok(Errors::ZERO);
+    };
     let width = s.psi * n / s.phi;
     let eta = eta0 * n.powf(alpha);
     let c0 = s.act.coeff(0).unwrap_or(0.0);
@@ -97,7 +88,7 @@ pub fn spiked_errors(s: &Setting, alpha: f64, eta0: f64, n: f64) -> Result<Error
             }
         }
     }
-    if c0.abs() > COEFF_ZERO * s.act.second_moment.sqrt().max(1.0) {
+    if has_mean(&s.act) {
         ls.push((El::Poly(BiPoly::monomial(1.0, 0, 0)), Kind::Mean));
     }
     let rk = ls.len();
