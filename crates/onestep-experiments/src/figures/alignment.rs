@@ -9,7 +9,7 @@
 use super::SeriesErr;
 use super::*;
 use crate::plot::{Mark, Panel, Series};
-use spike_locations::{Sweep, relu_sweep, spike_theory};
+use spike_locations::{Sweep, relu_sweep};
 
 const ID: &str = "alignment";
 /// σ = He₁ + ½He₂ + ⅙He₃ (figures.md, `spectrum` panel 4).
@@ -52,15 +52,7 @@ fn panel_for<B: Backend>(
     let mut sim: Vec<SeriesErr> = vec![(Vec::new(), Vec::new()); 3];
     let mut theory: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 3];
     for (g, &alpha) in groups(&results, per).into_iter().zip(&sweep.alphas) {
-        let cfg = check(
-            ID,
-            &SimConfig {
-                alpha,
-                ..sweep.cfg.clone()
-            },
-            opts,
-        )?;
-        let rep = spike_theory(&cfg)?;
+        let rep = sweep.theory(ID, alpha, opts)?;
         for k in 1..=3 {
             let (m, s) = mean_sd(
                 g.iter()

@@ -84,7 +84,7 @@ pub fn run<B: Backend>(
             },
             opts,
         )?;
-        let rep = spike_theory(&cfg)?;
+        let rep = spike_theory(ID, &cfg)?;
         let all = r.all.clone().unwrap_or_default();
         let all0 = r.all_f0.clone().unwrap_or_default();
         let hi = all.iter().chain(&all0).cloned().fold(0.0, f64::max) * 1.03;

@@ -24,22 +24,30 @@ pub(crate) struct Sweep {
 }
 
 impl Sweep {
+    /// The sweep's configuration at step exponent `alpha`.
+    pub fn at(&self, alpha: f64) -> SimConfig {
+        SimConfig {
+            alpha,
+            ..self.cfg.clone()
+        }
+    }
+
     /// Points ordered α-major (all seeds of the first α, then the next α, …).
     pub fn points(&self) -> Vec<Point> {
         self.alphas
             .iter()
-            .flat_map(|&a| {
-                self.seeds.iter().map(move |&s| {
-                    Point::trial(
-                        SimConfig {
-                            alpha: a,
-                            ..self.cfg.clone()
-                        },
-                        s,
-                    )
-                })
-            })
+            .flat_map(|&a| self.seeds.iter().map(move |&s| Point::trial(self.at(a), s)))
             .collect()
+    }
+
+    /// The theory's spike report at `alpha`; errors are labelled with `figure`.
+    pub fn theory(
+        &self,
+        figure: &'static str,
+        alpha: f64,
+        opts: &Options,
+    ) -> Result<SpikeReport, FigureError> {
+        spike_theory(figure, &check(figure, &self.at(alpha), opts)?)
     }
 
     pub fn settings(&self, m: &mut Manifest, name: &str) {
@@ -80,8 +88,11 @@ pub(crate) fn relu_sweep(opts: &Options) -> Sweep {
 }
 
 /// The theory's spike report for a configuration (MP bulk, limiting ‖β‖², Gaussian moments of a).
-pub(crate) fn spike_theory(cfg: &ValidConfig) -> Result<SpikeReport, FigureError> {
-    crate::simulate::spike_report(cfg).map_err(|source| FigureError::Theory { figure: ID, source })
+pub(crate) fn spike_theory(
+    figure: &'static str,
+    cfg: &ValidConfig,
+) -> Result<SpikeReport, FigureError> {
+    crate::simulate::spike_report(cfg).map_err(|source| FigureError::Theory { figure, source })
 }
 
 pub fn run<B: Backend>(
@@ -140,15 +151,7 @@ pub fn run<B: Backend>(
 
     for (g, &alpha) in groups(&results, per).into_iter().zip(&sweep.alphas) {
         max_alpha = max_alpha.max(alpha);
-        let cfg = check(
-            ID,
-            &SimConfig {
-                alpha,
-                ..sweep.cfg.clone()
-            },
-            opts,
-        )?;
-        let rep = spike_theory(&cfg)?;
+        let rep = sweep.theory(ID, alpha, opts)?;
         let mut row: Vec<Cell> = vec![alpha.into(), g[0].eta.into(), g.len().into()];
         for (r, (pts, err)) in rank_series.iter_mut().enumerate() {
             let (m, s) = mean_sd(g.iter().map(|p| p.top.get(r).copied().unwrap_or(f64::NAN)));
