@@ -370,21 +370,18 @@ fn vs_numpy_run(root: &Path, target: &Path, out_dir: &Path, threads: usize) -> R
     let bin = target.join("release/onestep");
     let rust_json = out_dir.join("b1_rust.json");
     let t0 = Instant::now();
+    // The sizes and α shared by both sides; B1 fits NN, RF and the infinite-spike models ℓ = 1, 2
+    // (performance.md), so the extra equivalent models `simulate` fits by default are switched off.
+    let (ds, ws, ns, nts) = (d.to_string(), w.to_string(), n.to_string(), nt.to_string());
+    let shared = [
+        "--d", &ds, "--width", &ws, "--n", &ns, "--n-test", &nts, "--alpha", "0.3",
+    ];
     let status = Command::new(&bin)
+        .arg("simulate")
+        .args(shared)
         .args([
-            "simulate",
-            "--d",
-            &d.to_string(),
-            "--width",
-            &w.to_string(),
-            "--n",
-            &n.to_string(),
-            "--n-test",
-            &nt.to_string(),
-        ])
-        .args([
-            "--alpha",
-            "0.3",
+            "--models",
+            "inf_spike_1,inf_spike_2",
             "--trials",
             "1",
             "--threads",
@@ -404,19 +401,8 @@ fn vs_numpy_run(root: &Path, target: &Path, out_dir: &Path, threads: usize) -> R
     let t = threads.to_string();
     let status = Command::new(&py)
         .arg(root.join("benches/numpy_baseline.py"))
-        .args([
-            "--d",
-            &d.to_string(),
-            "--width",
-            &w.to_string(),
-            "--n",
-            &n.to_string(),
-            "--n-test",
-            &nt.to_string(),
-            "--alpha",
-            "0.3",
-            "--json",
-        ])
+        .args(shared)
+        .arg("--json")
         .arg(&numpy_json)
         .env("OPENBLAS_NUM_THREADS", &t)
         .env("OMP_NUM_THREADS", &t)
