@@ -204,20 +204,35 @@ impl<'a, B: Backend> GramEigen<'a, B> {
 
     /// The `k` leading unit left singular vectors of F.
     pub fn left_vectors(&self, k: usize) -> Vec<Vec<f64>> {
+        self.singular_vectors(k, Form::Primal)
+    }
+
+    /// The `k` leading unit right singular vectors of F.
+    pub fn right_vectors(&self, k: usize) -> Vec<Vec<f64>> {
+        self.singular_vectors(k, Form::Dual)
+    }
+
+    /// The eigenvectors of the decomposed Gram matrix are F's singular vectors on one side (right
+    /// for FᵀF, left for FFᵀ); the other side's are F·v/‖F·v‖ or Fᵀ·u/‖Fᵀ·u‖. `mapped` is the form
+    /// in which the wanted side has to be mapped through F.
+    fn singular_vectors(&self, k: usize, mapped: Form) -> Vec<Vec<f64>> {
         (0..k.min(self.eig.values.len()))
             .map(|j| {
                 let v = self.b.col(&self.eig.vectors, j);
-                match self.form {
-                    Form::Dual => v,
-                    Form::Primal => {
-                        let mut u = self.b.matvec(self.f, Op::N, &v);
-                        let norm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
-                        if norm > 0.0 {
-                            u.iter_mut().for_each(|x| *x /= norm);
-                        }
-                        u
-                    }
+                if self.form != mapped {
+                    return v;
                 }
+                let op = if self.form == Form::Primal {
+                    Op::N
+                } else {
+                    Op::T
+                };
+                let mut u = self.b.matvec(self.f, op, &v);
+                let norm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if norm > 0.0 {
+                    u.iter_mut().for_each(|x| *x /= norm);
+                }
+                u
             })
             .collect()
     }

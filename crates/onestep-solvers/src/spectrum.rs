@@ -10,8 +10,8 @@
 //!
 //! [`top_singular`] picks Krylov when k ≤ min(n,N)/10 and min(n,N) ≥ 256, else the Gram route,
 //! and records the choice in [`TopK::method`].
-use crate::SolverError;
-use onestep_linalg::{Backend, Op};
+use crate::{GramEigen, SolverError};
+use onestep_linalg::Backend;
 
 /// Which route computed a [`TopK`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,30 +93,11 @@ pub fn top_singular_with<B: Backend>(
             })
         }
         SpectrumMethod::GramEigen => {
-            let primal = p <= n;
-            let eig = b.sym_eigen(&b.gram(f, if primal { Op::T } else { Op::N }))?;
-            let values: Vec<f64> = eig.values[..k].iter().map(|v| v.max(0.0).sqrt()).collect();
-            let mut left = Vec::with_capacity(k);
-            let mut right = Vec::with_capacity(k);
-            for j in 0..k {
-                let x = b.col(&eig.vectors, j);
-                let mut y = b.matvec(f, if primal { Op::N } else { Op::T }, &x);
-                let ny = y.iter().map(|v| v * v).sum::<f64>().sqrt();
-                if ny > 0.0 {
-                    y.iter_mut().for_each(|v| *v /= ny);
-                }
-                if primal {
-                    right.push(x);
-                    left.push(y);
-                } else {
-                    left.push(x);
-                    right.push(y);
-                }
-            }
+            let e = GramEigen::new(b, f)?;
             Ok(TopK {
-                values,
-                left,
-                right,
+                values: e.singular_values()[..k].to_vec(),
+                left: e.left_vectors(k),
+                right: e.right_vectors(k),
                 method,
                 iterations: 0,
             })
@@ -127,7 +108,7 @@ pub fn top_singular_with<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GramEigen;
+
     use onestep_linalg::conformance::pseudo_random;
     use onestep_linalg::{Dense, FaerBackend};
 
