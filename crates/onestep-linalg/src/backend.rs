@@ -64,14 +64,23 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug {
     fn sym_eigen(&self, a: &Self::Mat) -> Result<SymEigen<Self::Mat>, LinalgError>;
     /// All eigenvalues (descending) of a symmetric matrix.
     fn sym_eigenvalues(&self, a: &Self::Mat) -> Result<Vec<f64>, LinalgError>;
-    /// The k largest eigenpairs of a symmetric positive semi-definite matrix. The default computes all.
+    /// The k largest eigenpairs of a symmetric matrix. The default uses the block Lanczos of
+    /// [`crate::krylov::sym_top`] (default [`KrylovParams`]) when `a` is at least 512 × 512 and
+    /// k ≤ n/16, and the full decomposition otherwise.
     fn sym_eigen_top(&self, a: &Self::Mat, k: usize) -> Result<SymEigen<Self::Mat>, LinalgError> {
+        let n = self.shape(a).0;
+        if n >= 512 && 16 * k <= n {
+            let top = crate::krylov::sym_top(self, a, k, &KrylovParams::default())?;
+            return Ok(SymEigen {
+                values: top.values,
+                vectors: top.vectors,
+            });
+        }
         let full = self.sym_eigen(a)?;
         let k = k.min(full.values.len());
         let cols: Vec<Vec<f64>> = (0..k).map(|j| self.col(&full.vectors, j)).collect();
-        let rows = self.shape(a).0;
         let vectors = if k == 0 {
-            self.zeros(rows, 0)
+            self.zeros(n, 0)
         } else {
             self.from_cols(&cols)
         };

@@ -196,6 +196,52 @@ pub fn sym_eigen<B: Backend>(b: &B) {
     }
 }
 
+/// Top eigenpairs of large symmetric matrices (where `sym_eigen_top` may use block Lanczos)
+/// agree with the full decomposition: a positive semi-definite one whose top values sit in a
+/// tight cluster below two spikes, and an indefinite one.
+pub fn sym_eigen_top_large<B: Backend>(b: &B) {
+    let n = 600;
+    let x = pseudo_random(2 * n, n, 21);
+    let mut g = reference_matmul(&x, Op::T, &x, Op::N, 1.0 / n as f64);
+    let (u, w) = (pseudo_random(n, 1, 22).data, pseudo_random(n, 1, 23).data);
+    let (nu, nw) = (sq_norm(&u), sq_norm(&w));
+    for i in 0..n {
+        for j in 0..n {
+            *g.get_mut(i, j) += 40.0 * u[i] * u[j] / nu + 9.0 * w[i] * w[j] / nw;
+        }
+    }
+    let mut indefinite = g.clone();
+    for i in 0..n {
+        *indefinite.get_mut(i, i) -= 2.0;
+    }
+    for (name, a) in [("psd", g), ("indefinite", indefinite)] {
+        let am = b.from_dense(&a);
+        let all = b.sym_eigen(&am).expect("full");
+        let k = 8;
+        let top = b.sym_eigen_top(&am, k).expect("top");
+        let scale = all.values[0].abs();
+        let v = b.to_dense(&top.vectors);
+        let av = reference_matmul(&a, Op::N, &v, Op::N, 1.0);
+        for j in 0..k {
+            assert!(
+                (top.values[j] - all.values[j]).abs() <= 1e-9 * scale,
+                "{name}: value {j}: {} vs {}",
+                top.values[j],
+                all.values[j]
+            );
+            let res = (0..n)
+                .map(|i| (av.get(i, j) - top.values[j] * v.get(i, j)).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(res <= 1e-7 * scale, "{name}: residual {j}: {res}");
+        }
+    }
+}
+
+fn sq_norm(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>()
+}
+
 /// Singular values via the Gram matrix match a known diagonal case.
 pub fn singular_values<B: Backend>(b: &B) {
     let d = Dense::from_fn(5, 3, |i, j| if i == j { [3.0, -2.0, 0.5][j] } else { 0.0 });
@@ -343,6 +389,10 @@ macro_rules! conformance_tests {
             #[test]
             fn sym_eigen() {
                 c::sym_eigen(&$ctor)
+            }
+            #[test]
+            fn sym_eigen_top_large() {
+                c::sym_eigen_top_large(&$ctor)
             }
             #[test]
             fn singular_values() {

@@ -1,19 +1,23 @@
-//! Top-k singular triplets by block Lanczos (block Krylov on AᵀA) with full reorthogonalisation,
-//! thick restarts and Rayleigh–Ritz, written only with [`Backend`] operations.
+//! Leading eigenpairs of a symmetric operator by block Lanczos with full reorthogonalisation,
+//! thick restarts and Rayleigh–Ritz, written only with [`Backend`] operations: [`sym_top`] for a
+//! symmetric matrix A, [`svd_top`] for the singular triplets of F through the operator FᵀF.
 //!
 //! Method (Golub & Van Loan, *Matrix Computations*, 4th ed., §10.3.6 "block Lanczos"; thick
-//! restart as in Wu & Simon 2000, SIAM J. Matrix Anal. Appl. 22(2)). Let A = op(F) be the taller
-//! orientation (r × c, c ≤ r). The basis Q (c × m, orthonormal) of the right singular space grows
-//! by blocks of `block` columns; for every block V we compute Z = A·V and P = Aᵀ·Z = AᵀA·V, two
-//! BLAS-3 products with F and the only work that touches F. Then H = QᵀAᵀAQ = QᵀP (m × m) is
-//! decomposed, H = YΘYᵀ, giving Ritz values s_j = √θ_j and right vectors v_j = Q·y_j. The next
-//! block is AᵀA applied to the top Ritz vectors (P·Y), projected off Q twice and orthonormalised.
-//! When m reaches `max_dim`, Q and P are compressed to the leading Ritz vectors (a thick restart;
-//! no product with F is needed since P·Y = AᵀA·Q·Y).
+//! restart as in Wu & Simon 2000, SIAM J. Matrix Anal. Appl. 22(2)). The basis Q (c × m,
+//! orthonormal) grows by blocks of `block` columns; for every new block V we compute P = A·V,
+//! the only work that touches A (for [`svd_top`], two BLAS-3 products with op(F), the taller
+//! orientation). Then H = QᵀAQ = QᵀP (m × m) is decomposed, H = YΘYᵀ, giving Ritz values θⱼ and
+//! vectors vⱼ = Q·yⱼ (for [`svd_top`], sⱼ = √θⱼ and uⱼ = F·vⱼ/sⱼ). The next block is the
+//! residuals A·vⱼ − θⱼvⱼ = P·yⱼ − θⱼQ·yⱼ of the leading Ritz pairs, projected off Q twice and
+//! orthonormalised. When m reaches `max_dim`, Q and P are compressed to the leading Ritz vectors
+//! (a thick restart; no product with A is needed since P·Y = A·Q·Y).
 //!
-//! Convergence: the residual of the triplet (s, u = Av/s, v) is ‖Aᵀu − s v‖ = ‖P y − θ Q y‖ / s,
-//! available without another product. Pair j is converged when ‖Pyⱼ − θⱼQyⱼ‖ ≤ tol·s₁·sⱼ + 64·ε·s₁²;
-//! the second term is the rounding floor, which only matters for (numerically) zero singular values.
+//! Convergence: the residual ‖P yⱼ − θⱼ Q yⱼ‖ is available without another product. For
+//! [`svd_top`] it equals sⱼ·‖Fᵀuⱼ − sⱼvⱼ‖, and pair j is converged when it is
+//! ≤ tol·s₁·sⱼ + 64·ε·s₁² (the second term is the rounding floor, which only matters for
+//! numerically zero singular values); for [`sym_top`] the bound is tol·max|θ| + 64·ε·max|θ|.
+//! Ritz values are accurate to about the squared residual over the gap, so the default
+//! tol = 1e-8 gives values to about 1e-12 relative.
 //! The start block is pseudo-random from a fixed seed, so results are deterministic for a given
 //! backend and thread count.
 use crate::{Backend, LinalgError, Op};
@@ -31,14 +35,26 @@ pub struct SvdTop<M> {
     pub iterations: usize,
 }
 
-/// Tuning of [`svd_top`].
+/// Top eigenpairs of a symmetric matrix A: A·vⱼ ≈ θⱼ·vⱼ.
+#[derive(Clone, Debug)]
+pub struct SymTop<M> {
+    /// Eigenvalues, largest first.
+    pub values: Vec<f64>,
+    /// Orthonormal eigenvectors as columns (n × k).
+    pub vectors: M,
+    /// Number of block iterations (each one product with A).
+    pub iterations: usize,
+}
+
+/// Tuning of [`svd_top`] and [`sym_top`].
 #[derive(Clone, Copy, Debug)]
 pub struct KrylovParams {
     /// Residual tolerance relative to the largest singular value: ‖Fᵀu − s v‖ ≤ tol·s₁.
     pub tol: f64,
-    /// Extra columns beyond k in each block (block size = k + oversample, capped by min(rows, cols)).
+    /// Extra columns beyond k in each block (block size = max(k + oversample, 8), capped by the
+    /// dimension).
     pub oversample: usize,
-    /// Largest basis size before a thick restart (0: automatic, 24 blocks).
+    /// Largest basis size before a thick restart (0: automatic, 8 blocks).
     pub max_dim: usize,
     /// Give up with [`LinalgError::NoConvergence`] after this many block iterations.
     pub max_iter: usize,
@@ -49,8 +65,8 @@ pub struct KrylovParams {
 impl Default for KrylovParams {
     fn default() -> Self {
         Self {
-            tol: 1e-10,
-            oversample: 8,
+            tol: 1e-8,
+            oversample: 0,
             max_dim: 0,
             max_iter: 300,
             seed: 0x5EED_5BEC,
@@ -105,28 +121,25 @@ fn mat_from_cols<B: Backend>(b: &B, rows: usize, c: &[Vec<f64>]) -> B::Mat {
     }
 }
 
-/// Projects the columns of `w` off the orthonormal columns `q` (twice: "twice is enough",
-/// Giraud et al. 2005) and orthonormalises them among themselves by modified Gram–Schmidt,
-/// also twice. Columns that vanish numerically are replaced by fresh random vectors. Returns
-/// the orthonormal block; fewer columns if the whole space is exhausted.
+/// Projects the columns of `w` off the orthonormal basis `q` (its columns as a backend matrix,
+/// `None` when empty; twice: "twice is enough", Giraud et al. 2005) and orthonormalises them
+/// among themselves by modified Gram–Schmidt, also twice. Columns that vanish numerically are
+/// replaced by fresh random vectors. Returns the orthonormal block; fewer columns if the whole
+/// space is exhausted.
 fn orthonormalise<B: Backend>(
     b: &B,
-    q: &[Vec<f64>],
+    q: Option<&B::Mat>,
     mut w: Vec<Vec<f64>>,
     rng: &mut Xorshift,
 ) -> Vec<Vec<f64>> {
     let c = w.first().map_or(0, Vec::len);
-    let qm = if q.is_empty() {
-        None
-    } else {
-        Some(mat_from_cols(b, c, q))
-    };
-    let project = |w: &mut Vec<Vec<f64>>| {
-        if let Some(qm) = &qm {
-            if w.is_empty() {
+    let qlen = q.map_or(0, |m| b.shape(m).1);
+    let project = |w: &mut Vec<Vec<f64>>, passes: usize| {
+        if let Some(qm) = q {
+            if w.is_empty() || qlen == 0 {
                 return;
             }
-            for _ in 0..2 {
+            for _ in 0..passes {
                 let wm = b.from_cols(w);
                 let coef = b.matmul(qm, Op::T, &wm, Op::N, 1.0);
                 let corr = b.matmul(qm, Op::N, &coef, Op::N, 1.0);
@@ -138,11 +151,12 @@ fn orthonormalise<B: Backend>(
         }
     };
     let before: Vec<f64> = w.iter().map(|x| norm(x)).collect();
-    project(&mut w);
+    project(&mut w, 2);
     let mut out: Vec<Vec<f64>> = Vec::with_capacity(w.len());
     let mut attempts = 0;
+    let mut amplified = false;
     let mut pending: Vec<(Vec<f64>, f64)> = w.into_iter().zip(before).collect();
-    while !pending.is_empty() && q.len() + out.len() < c {
+    while !pending.is_empty() && qlen + out.len() < c {
         let mut dropped = 0;
         for (mut x, nb) in pending.drain(..) {
             for _ in 0..2 {
@@ -153,12 +167,13 @@ fn orthonormalise<B: Backend>(
             }
             let nx = norm(&x);
             if nb > 0.0 && nx > 1e-12 * nb && nx > 0.0 {
+                amplified |= nx < 1e-3 * nb;
                 x.iter_mut().for_each(|v| *v /= nx);
                 out.push(x);
             } else {
                 dropped += 1;
             }
-            if q.len() + out.len() >= c {
+            if qlen + out.len() >= c {
                 break;
             }
         }
@@ -169,31 +184,32 @@ fn orthonormalise<B: Backend>(
         // Replace vanished columns by random ones, projected off Q (and then off `out` above).
         let mut fresh: Vec<Vec<f64>> = (0..dropped).map(|_| rng.vec(c)).collect();
         let nb: Vec<f64> = fresh.iter().map(|x| norm(x)).collect();
-        project(&mut fresh);
+        project(&mut fresh, 2);
         pending = fresh.into_iter().zip(nb).collect();
     }
-    // The kept vectors may have been amplified from a tiny remainder (a converged Ritz pair leaves
-    // a residual of relative size ~tol), which magnifies rounding-level components along Q.
-    // Once more, now on unit vectors: project off Q and re-orthonormalise.
-    project(&mut out);
-    for j in 0..out.len() {
-        let (done, rest) = out.split_at_mut(j);
-        let x = &mut rest[0];
-        for o in done.iter() {
-            let p = dot(o, x);
-            x.iter_mut().zip(o).for_each(|(xi, oi)| *xi -= p * oi);
+    // A kept vector amplified from a tiny remainder (most of it lay in span Q) magnifies the
+    // rounding-level components along Q. Once more, now on unit vectors: project off Q and
+    // re-orthonormalise.
+    if amplified {
+        project(&mut out, 1);
+        for j in 0..out.len() {
+            let (done, rest) = out.split_at_mut(j);
+            let x = &mut rest[0];
+            for o in done.iter() {
+                let p = dot(o, x);
+                x.iter_mut().zip(o).for_each(|(xi, oi)| *xi -= p * oi);
+            }
+            let nx = norm(x);
+            x.iter_mut().for_each(|v| *v /= nx);
         }
-        let nx = norm(x);
-        x.iter_mut().for_each(|v| *v /= nx);
     }
     out
 }
 
-/// The `k` largest singular triplets of `a` by block Lanczos; see the module documentation.
+/// The `k` largest singular triplets of `a` by block Lanczos on AᵀA; see the module documentation.
 ///
 /// `k` is capped at min(rows, cols). Returns [`LinalgError::NonFinite`] for NaN/∞ entries in the
 /// iterates and [`LinalgError::NoConvergence`] after `params.max_iter` block iterations.
-#[allow(clippy::needless_range_loop)] // dense-matrix index loops read best as such
 pub fn svd_top<B: Backend>(
     b: &B,
     f: &B::Mat,
@@ -208,23 +224,97 @@ pub fn svd_top<B: Backend>(
     } else {
         (cols, rows)
     };
-    let k = k.min(c);
-    let finish = |values: Vec<f64>, u: Vec<Vec<f64>>, v: Vec<Vec<f64>>, iterations| {
-        let (um, vm) = (mat_from_cols(b, r, &u), mat_from_cols(b, c, &v));
-        let (left, right) = if t == Op::N { (um, vm) } else { (vm, um) };
-        Ok(SvdTop {
-            values,
-            left,
-            right,
-            iterations,
-        })
+    let apply = |v: &B::Mat| {
+        let z = b.matmul(f, t, v, Op::N, 1.0);
+        b.matmul(f, flip(t), &z, Op::N, 1.0)
     };
+    let top = top_eigen(b, c, apply, k, Residual::Singular, params)?;
+    let k = top.values.len();
+    let values: Vec<f64> = top.values.iter().map(|x| x.max(0.0).sqrt()).collect();
+    let v = top.vectors;
+    let u: Vec<Vec<f64>> = if k == 0 {
+        vec![]
+    } else {
+        let um = b.matmul(f, t, &b.from_cols(&v), Op::N, 1.0);
+        (0..k)
+            .map(|j| {
+                let mut x = b.col(&um, j);
+                let nx = norm(&x);
+                if nx > 0.0 {
+                    x.iter_mut().for_each(|e| *e /= nx);
+                }
+                x
+            })
+            .collect()
+    };
+    let (um, vm) = (mat_from_cols(b, r, &u), mat_from_cols(b, c, &v));
+    let (left, right) = if t == Op::N { (um, vm) } else { (vm, um) };
+    Ok(SvdTop {
+        values,
+        left,
+        right,
+        iterations: top.iterations,
+    })
+}
+
+/// The `k` largest eigenpairs of a symmetric matrix `a` (largest first) by block Lanczos on `a`
+/// itself; see the module documentation. Pair j is converged when ‖a·v − θv‖ ≤ tol·‖a‖ (‖a‖
+/// estimated by the largest Ritz value in magnitude).
+pub fn sym_top<B: Backend>(
+    b: &B,
+    a: &B::Mat,
+    k: usize,
+    params: &KrylovParams,
+) -> Result<SymTop<B::Mat>, LinalgError> {
+    let (n, c) = b.shape(a);
+    assert_eq!(n, c, "sym_top needs a square matrix, got {n} x {c}");
+    let apply = |v: &B::Mat| b.matmul(a, Op::N, v, Op::N, 1.0);
+    let top = top_eigen(b, n, apply, k, Residual::Operator, params)?;
+    Ok(SymTop {
+        vectors: mat_from_cols(b, n, &top.vectors),
+        values: top.values,
+        iterations: top.iterations,
+    })
+}
+
+/// Top eigenpairs of a symmetric operator, from [`top_eigen`].
+struct Eigs {
+    values: Vec<f64>,
+    vectors: Vec<Vec<f64>>,
+    iterations: usize,
+}
+
+/// How a Ritz residual ‖Ay − θy‖ is judged.
+#[derive(Clone, Copy)]
+enum Residual {
+    /// A = FᵀF: the singular-triplet residual ‖Fᵀu − s v‖ = ‖Ay − θy‖/s must be ≤ tol·s₁.
+    Singular,
+    /// A symmetric: ‖Ay − θy‖ ≤ tol·max|θ|.
+    Operator,
+}
+
+/// Block Lanczos with full reorthogonalisation and thick restarts for the `k` algebraically
+/// largest eigenpairs of the symmetric `c × c` operator `apply` (called on `c × block` blocks).
+#[allow(clippy::needless_range_loop)] // dense-matrix index loops read best as such
+fn top_eigen<B: Backend>(
+    b: &B,
+    c: usize,
+    apply: impl Fn(&B::Mat) -> B::Mat,
+    k: usize,
+    residual: Residual,
+    params: &KrylovParams,
+) -> Result<Eigs, LinalgError> {
+    let k = k.min(c);
     if k == 0 {
-        return finish(vec![], vec![], vec![], 0);
+        return Ok(Eigs {
+            values: vec![],
+            vectors: vec![],
+            iterations: 0,
+        });
     }
-    let block = (k + params.oversample).min(c).max(1);
+    let block = (k + params.oversample).max(8).min(c);
     let max_dim = if params.max_dim == 0 {
-        24 * block
+        8 * block
     } else {
         params.max_dim.max(k + 2 * block)
     }
@@ -232,28 +322,29 @@ pub fn svd_top<B: Backend>(
     let mut rng = Xorshift::new(params.seed);
 
     let mut q: Vec<Vec<f64>> = Vec::new(); // orthonormal basis, c-vectors
-    let mut p: Vec<Vec<f64>> = Vec::new(); // AᵀA·q, c-vectors
+    let mut p: Vec<Vec<f64>> = Vec::new(); // A·q, c-vectors
+    let mut qm = b.zeros(c, 0); // q as a backend matrix
     let mut h: Vec<Vec<f64>> = Vec::new(); // H = QᵀP, symmetric, row-major m × m
     let start: Vec<Vec<f64>> = (0..block).map(|_| rng.vec(c)).collect();
-    let mut next = orthonormalise(b, &q, start, &mut rng);
+    let mut next = orthonormalise(b, None, start, &mut rng);
     let mut iterations = 0;
     loop {
         iterations += 1;
-        // Expand: two products with F.
+        // Expand: one application of the operator.
         if !next.is_empty() {
-            let vm = b.from_cols(&next);
-            let z = b.matmul(f, t, &vm, Op::N, 1.0);
-            let pm = b.matmul(f, flip(t), &z, Op::N, 1.0);
-            let pnew = cols_of(b, &pm);
+            let pnew = cols_of(b, &apply(&b.from_cols(&next)));
             if pnew.iter().any(|x| x.iter().any(|v| !v.is_finite())) {
-                return Err(LinalgError::NonFinite { what: "Krylov SVD" });
+                return Err(LinalgError::NonFinite {
+                    what: "block Krylov",
+                });
             }
             let m0 = q.len();
             q.append(&mut next);
             p.extend(pnew);
             // New columns of H: Qᵀ·P_new (BLAS-3), then mirror.
             let m = q.len();
-            let coef = b.matmul(&b.from_cols(&q), Op::T, &b.from_cols(&p[m0..]), Op::N, 1.0);
+            qm = b.from_cols(&q);
+            let coef = b.matmul(&qm, Op::T, &b.from_cols(&p[m0..]), Op::N, 1.0);
             for row in h.iter_mut() {
                 row.resize(m, 0.0);
             }
@@ -265,10 +356,8 @@ pub fn svd_top<B: Backend>(
                 }
             }
             for i in m0..m {
-                for j in 0..m {
-                    if j < m0 {
-                        h[i][j] = h[j][i];
-                    }
+                for j in 0..m0 {
+                    h[i][j] = h[j][i];
                 }
             }
             for i in m0..m {
@@ -283,8 +372,7 @@ pub fn svd_top<B: Backend>(
         let m = q.len();
         let hm = b.from_dense(&crate::Dense::from_fn(m, m, |i, j| h[i][j]));
         let eig = b.sym_eigen(&hm)?;
-        let theta: Vec<f64> = eig.values.iter().map(|v| v.max(0.0)).collect();
-        let qm = b.from_cols(&q);
+        let theta = &eig.values;
         let pm = b.from_cols(&p);
         let nk = k.min(m);
         let want = block.min(m);
@@ -295,22 +383,24 @@ pub fn svd_top<B: Backend>(
         );
         let qy = b.matmul(&qm, Op::N, &ytop, Op::N, 1.0);
         let py = b.matmul(&pm, Op::N, &ytop, Op::N, 1.0);
-        let s1 = theta[0].sqrt();
-        let floor = 64.0 * f64::EPSILON * theta[0];
-        let res: Vec<f64> = (0..nk)
-            .map(|j| {
-                let (vq, vp) = (b.col(&qy, j), b.col(&py, j));
-                vp.iter()
-                    .zip(&vq)
-                    .map(|(x, y)| (x - theta[j] * y).powi(2))
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .collect();
-        let converged = (0..nk).all(|j| res[j] <= params.tol * s1 * theta[j].sqrt() + floor);
-        let exhausted = m >= c;
-        if converged || exhausted {
-            let v: Vec<Vec<f64>> = (0..k)
+        let amax = theta.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        let floor = 64.0 * f64::EPSILON * amax;
+        let converged = (0..nk).all(|j| {
+            let (vq, vp) = (b.col(&qy, j), b.col(&py, j));
+            let res = vp
+                .iter()
+                .zip(&vq)
+                .map(|(x, y)| (x - theta[j] * y).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let scale = match residual {
+                Residual::Singular => (theta[0].max(0.0) * theta[j].max(0.0)).sqrt(),
+                Residual::Operator => amax,
+            };
+            res <= params.tol * scale + floor
+        });
+        if converged || m >= c {
+            let vectors = (0..k)
                 .map(|j| {
                     let mut x = b.col(&qy, j);
                     let nx = norm(&x);
@@ -320,23 +410,15 @@ pub fn svd_top<B: Backend>(
                     x
                 })
                 .collect();
-            let um = b.matmul(f, t, &b.from_cols(&v), Op::N, 1.0);
-            let values: Vec<f64> = theta[..k].iter().map(|x| x.sqrt()).collect();
-            let u: Vec<Vec<f64>> = (0..k)
-                .map(|j| {
-                    let mut x = b.col(&um, j);
-                    let nx = norm(&x);
-                    if nx > 0.0 {
-                        x.iter_mut().for_each(|e| *e /= nx);
-                    }
-                    x
-                })
-                .collect();
-            return finish(values, u, v, iterations);
+            return Ok(Eigs {
+                values: theta[..k].to_vec(),
+                vectors,
+                iterations,
+            });
         }
         if iterations >= params.max_iter {
             return Err(LinalgError::NoConvergence {
-                what: "block Krylov SVD",
+                what: "block Krylov",
                 size: c,
             });
         }
@@ -349,7 +431,8 @@ pub fn svd_top<B: Backend>(
                     .map(|j| b.col(&eig.vectors, j))
                     .collect::<Vec<_>>(),
             );
-            q = cols_of(b, &b.matmul(&qm, Op::N, &yk, Op::N, 1.0));
+            qm = b.matmul(&qm, Op::N, &yk, Op::N, 1.0);
+            q = cols_of(b, &qm);
             p = cols_of(b, &b.matmul(&pm, Op::N, &yk, Op::N, 1.0));
             h = (0..keep)
                 .map(|i| {
@@ -359,13 +442,21 @@ pub fn svd_top<B: Backend>(
                 })
                 .collect();
         }
-        // Next block: AᵀA applied to the leading Ritz vectors, made orthogonal to the basis.
-        let w: Vec<Vec<f64>> = (0..want.min(c - q.len())).map(|j| b.col(&py, j)).collect();
-        next = orthonormalise(b, &q, w, &mut rng);
+        // Next block: the residuals A·y − θy of the leading Ritz pairs (A·y and y span the same
+        // new direction, but the residual carries no large component along the basis), made
+        // orthogonal to the basis.
+        let w: Vec<Vec<f64>> = (0..want.min(c - q.len()))
+            .map(|j| {
+                let (mut x, y) = (b.col(&py, j), b.col(&qy, j));
+                x.iter_mut().zip(&y).for_each(|(x, y)| *x -= theta[j] * y);
+                x
+            })
+            .collect();
+        next = orthonormalise(b, Some(&qm), w, &mut rng);
         if next.is_empty() && q.len() < c {
             // The basis spans an invariant subspace holding the top values: it is exact.
             let fresh: Vec<Vec<f64>> = (0..1).map(|_| rng.vec(c)).collect();
-            next = orthonormalise(b, &q, fresh, &mut rng);
+            next = orthonormalise(b, Some(&qm), fresh, &mut rng);
         }
     }
 }

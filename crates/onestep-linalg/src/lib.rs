@@ -12,7 +12,7 @@ pub mod krylov;
 pub use backend::{Backend, BackendExt, Op, SymEigen};
 pub use dense::Dense;
 pub use error::LinalgError;
-pub use krylov::{KrylovParams, SvdTop};
+pub use krylov::{KrylovParams, SvdTop, SymTop};
 
 #[cfg(feature = "faer")]
 pub use backends::faer::FaerBackend;

@@ -212,29 +212,8 @@ impl<'a, B: Backend> GramEigen<'a, B> {
         self.singular_vectors(k, Form::Dual)
     }
 
-    /// The eigenvectors of the decomposed Gram matrix are F's singular vectors on one side (right
-    /// for FᵀF, left for FFᵀ); the other side's are F·v/‖F·v‖ or Fᵀ·u/‖Fᵀ·u‖. `mapped` is the form
-    /// in which the wanted side has to be mapped through F.
     fn singular_vectors(&self, k: usize, mapped: Form) -> Vec<Vec<f64>> {
-        (0..k.min(self.eig.values.len()))
-            .map(|j| {
-                let v = self.b.col(&self.eig.vectors, j);
-                if self.form != mapped {
-                    return v;
-                }
-                let op = if self.form == Form::Primal {
-                    Op::N
-                } else {
-                    Op::T
-                };
-                let mut u = self.b.matvec(self.f, op, &v);
-                let norm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
-                if norm > 0.0 {
-                    u.iter_mut().for_each(|x| *x /= norm);
-                }
-                u
-            })
-            .collect()
+        singular_vectors(self.b, self.f, self.form, &self.eig.vectors, k, mapped)
     }
 
     /// Applies g(Λ) in the eigenbasis: V·diag(g(λ_i))·Vᵀ·v.
@@ -278,4 +257,33 @@ impl<'a, B: Backend> GramEigen<'a, B> {
         };
         fit_profiled(self.n, p, y, self.form, apply_s, coef_of)
     }
+}
+
+/// Singular vectors of F from eigenvectors (columns of `vectors`) of its Gram matrix in `form`:
+/// they are F's singular vectors on one side (right for FᵀF, left for FFᵀ); the other side's are
+/// F·v/‖F·v‖ or Fᵀ·u/‖Fᵀ·u‖. `mapped` is the form in which the wanted side has to be mapped
+/// through F (Primal: left vectors, Dual: right vectors).
+pub(crate) fn singular_vectors<B: Backend>(
+    b: &B,
+    f: &B::Mat,
+    form: Form,
+    vectors: &B::Mat,
+    k: usize,
+    mapped: Form,
+) -> Vec<Vec<f64>> {
+    (0..k.min(b.shape(vectors).1))
+        .map(|j| {
+            let v = b.col(vectors, j);
+            if form != mapped {
+                return v;
+            }
+            let op = if form == Form::Primal { Op::N } else { Op::T };
+            let mut u = b.matvec(f, op, &v);
+            let norm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                u.iter_mut().for_each(|x| *x /= norm);
+            }
+            u
+        })
+        .collect()
 }

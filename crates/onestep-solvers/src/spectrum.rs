@@ -1,32 +1,40 @@
-//! Top-k singular triplets of a feature matrix, by the Gram route or by block Krylov, chosen by size.
+//! Top-k singular triplets of a feature matrix by one of three routes, chosen by size.
 //!
-//! Two routes to the k leading triplets (s, u, v) of F (n × N), F·v = s·u:
+//! The k leading triplets (s, u, v) of F (n × N), F·v = s·u, with m = min(n, N):
 //! - [`SpectrumMethod::GramEigen`]: the full symmetric eigendecomposition of the smaller Gram
 //!   matrix (FᵀF or FFᵀ), then the other side's vectors as F·v/s or Fᵀ·u/s. Cost about
-//!   n·min(n,N)² + 4min(n,N)³/3 flops; gives every value at once.
-//! - [`SpectrumMethod::Krylov`]: block Lanczos with full reorthogonalisation
-//!   ([`onestep_linalg::krylov`]); cost a few dozen products of F with (k + 8)-column blocks, so
-//!   O(n·N·k) per iteration. Tolerance: residual ‖Fᵀu − s v‖ ≤ 1e-10·s₁.
+//!   n·m² + 4m³/3 flops; gives every value at once.
+//! - [`SpectrumMethod::GramKrylov`]: the same Gram matrix, then only its k leading eigenpairs
+//!   by block Lanczos ([`onestep_linalg::krylov::sym_top`]); each iteration is one product of
+//!   the m × m Gram matrix with a max(k, 8)-column block. Cost n·m² + O(iterations·m²·k).
+//! - [`SpectrumMethod::Krylov`]: block Lanczos on FᵀF without forming it
+//!   ([`onestep_linalg::krylov::svd_top`]); each iteration is two products of F with a thin
+//!   block, O(n·N·k), and the Gram matrix (m² memory) is never formed.
 //!
-//! [`top_singular`] picks Krylov when k ≤ min(n,N)/10 and min(n,N) ≥ 256, else the Gram route,
-//! and records the choice in [`TopK::method`].
+//! Both Krylov routes stop when every residual satisfies ‖Fᵀu − s v‖ ≤ 1e-8·s₁, which leaves the
+//! values accurate to about 1e-12 relative. [`top_singular`] picks the route by
+//! [`choose_method`] and records it in [`TopK::method`].
+use crate::ridge::{Form, singular_vectors};
 use crate::{GramEigen, SolverError};
-use onestep_linalg::Backend;
+use onestep_linalg::{Backend, KrylovParams, Op, krylov};
 
 /// Which route computed a [`TopK`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpectrumMethod {
     /// Full eigendecomposition of the smaller Gram matrix.
     GramEigen,
+    /// The smaller Gram matrix, then its leading eigenpairs by block Lanczos.
+    GramKrylov,
     /// Block Lanczos (block Krylov) on the Gram operator, never formed.
     Krylov,
 }
 
 impl SpectrumMethod {
-    /// Name recorded in outputs ("gram-eigen", "krylov").
+    /// Name recorded in outputs ("gram-eigen", "gram-krylov", "krylov").
     pub fn name(self) -> &'static str {
         match self {
             Self::GramEigen => "gram-eigen",
+            Self::GramKrylov => "gram-krylov",
             Self::Krylov => "krylov",
         }
     }
@@ -51,17 +59,21 @@ pub struct TopK {
 
 /// The route [`top_singular`] takes for an n × p matrix and k triplets.
 ///
-/// Measured on 2 cores (faer, n = 8192, p = 2048, k = 8): Gram + all eigenvalues 2.1 s, block
-/// Krylov 4.6–8 s (31–55 block iterations, each dominated by two memory-bound thin products
-/// with F, because the 6 bulk-edge values among the top 8 are clustered). The Gram route costs
-/// n·p² + O(p³), the Krylov route O(iterations·n·p·k), so Krylov wins only for a large small
-/// side: min(n, p) ≥ 4096 and k ≤ 32.
+/// Measured on 2 cores (faer, n = 8192, p = 2048, k = 8, two spikes and six clustered bulk-edge
+/// values; `cargo bench --bench backends -- pipeline`): Gram 0.36 s, then all eigenvalues 0.69 s
+/// or the top 8 by block Lanczos 0.24 s (about 80 iterations with an 8-column block); block
+/// Lanczos on F itself 1.7–1.9 s, since each iteration reads F twice with a thin block.
+/// So: the full decomposition for small matrices or many values (m < 512 or k > m/16), the Gram
+/// matrix plus Lanczos up to m = 8192, and Lanczos on F beyond, where the Gram matrix alone
+/// would cost n·m² flops and m² memory.
 pub fn choose_method(n: usize, p: usize, k: usize) -> SpectrumMethod {
     let m = n.min(p);
-    if m >= 4096 && k <= 32 {
-        SpectrumMethod::Krylov
-    } else {
+    if m < 512 || 16 * k > m {
         SpectrumMethod::GramEigen
+    } else if m < 8192 {
+        SpectrumMethod::GramKrylov
+    } else {
+        SpectrumMethod::Krylov
     }
 }
 
@@ -88,6 +100,18 @@ pub fn top_singular_with<B: Backend>(
                 values: t.values,
                 left: cols(&t.left),
                 right: cols(&t.right),
+                method,
+                iterations: t.iterations,
+            })
+        }
+        SpectrumMethod::GramKrylov => {
+            let form = if p <= n { Form::Primal } else { Form::Dual };
+            let g = b.gram(f, if form == Form::Primal { Op::T } else { Op::N });
+            let t = krylov::sym_top(b, &g, k, &KrylovParams::default())?;
+            Ok(TopK {
+                values: t.values.iter().map(|v| v.max(0.0).sqrt()).collect(),
+                left: singular_vectors(b, f, form, &t.vectors, k, Form::Primal),
+                right: singular_vectors(b, f, form, &t.vectors, k, Form::Dual),
                 method,
                 iterations: t.iterations,
             })
@@ -141,8 +165,13 @@ mod tests {
     /// Krylov and Gram routes agree: values to 1e-8 relative to s₁, vectors up to sign (to a
     /// tolerance that scales with the gap to the next value), and GramEigen's values too.
     fn agree(b: &FaerBackend, f: &Dense, k: usize) {
+        agree_with(b, f, k, SpectrumMethod::Krylov);
+        agree_with(b, f, k, SpectrumMethod::GramKrylov);
+    }
+
+    fn agree_with(b: &FaerBackend, f: &Dense, k: usize, method: SpectrumMethod) {
         let fm = b.from_dense(f);
-        let kr = top_singular_with(b, &fm, k, SpectrumMethod::Krylov).expect("krylov");
+        let kr = top_singular_with(b, &fm, k, method).expect("krylov");
         let gr = top_singular_with(b, &fm, k, SpectrumMethod::GramEigen).expect("gram");
         let ge = GramEigen::new(b, &fm)
             .expect("gram eigen")
@@ -155,9 +184,10 @@ mod tests {
             let (a, g) = (kr.values[j], ge[j]);
             assert!(
                 (a - g).abs() <= 1e-8 * s1,
-                "{}x{} k={k}: value {j}: krylov {a} vs gram {g}",
+                "{}x{} k={k}: value {j}: {} {a} vs gram {g}",
                 f.rows,
-                f.cols
+                f.cols,
+                method.name()
             );
             assert!((gr.values[j] - g).abs() <= 1e-10 * s1);
             // Vectors are defined up to sign only where the value is simple; check well-separated ones.
@@ -207,7 +237,11 @@ mod tests {
             agree(&b, &pseudo_random(n, p, 7), k);
         }
         let z = b.zeros(40, 30);
-        for m in [SpectrumMethod::Krylov, SpectrumMethod::GramEigen] {
+        for m in [
+            SpectrumMethod::Krylov,
+            SpectrumMethod::GramKrylov,
+            SpectrumMethod::GramEigen,
+        ] {
             let t = top_singular_with(&b, &z, 3, m).expect("zero matrix");
             assert_eq!(t.values, vec![0.0; 3]);
             assert!(
@@ -224,8 +258,10 @@ mod tests {
     #[test]
     fn automatic_choice_is_recorded() {
         assert_eq!(choose_method(65536, 8192, 8), SpectrumMethod::Krylov);
-        assert_eq!(choose_method(8192, 2048, 8), SpectrumMethod::GramEigen);
-        assert_eq!(choose_method(8192, 8192, 300), SpectrumMethod::GramEigen);
+        assert_eq!(choose_method(8192, 2048, 8), SpectrumMethod::GramKrylov);
+        assert_eq!(choose_method(2048, 8192, 8), SpectrumMethod::GramKrylov);
+        assert_eq!(choose_method(8192, 2048, 200), SpectrumMethod::GramEigen);
+        assert_eq!(choose_method(8192, 8192, 600), SpectrumMethod::GramEigen);
         assert_eq!(choose_method(100, 100, 2), SpectrumMethod::GramEigen);
         let b = FaerBackend::new(2);
         let f = b.from_dense(&spiked(600, 300, &[3.0], 8));
@@ -234,6 +270,10 @@ mod tests {
         assert!(t.iterations > 0);
         let t = top_singular(&b, &f, 100).expect("top");
         assert_eq!((t.method, t.iterations), (SpectrumMethod::GramEigen, 0));
+        let f = b.from_dense(&spiked(900, 600, &[3.0], 9));
+        let t = top_singular(&b, &f, 8).expect("top");
+        assert_eq!(t.method, SpectrumMethod::GramKrylov);
+        assert!(t.iterations > 0);
     }
 }
 
@@ -251,23 +291,25 @@ mod large {
         }
         let b = FaerBackend::new(2);
         let f = b.from_dense(&pseudo_random(8192, 2048, 1));
-        let t0 = std::time::Instant::now();
-        let kr = top_singular_with(&b, &f, 8, SpectrumMethod::Krylov).expect("krylov");
-        let tk = t0.elapsed();
-        let t0 = std::time::Instant::now();
         let gr = top_singular_with(&b, &f, 8, SpectrumMethod::GramEigen).expect("gram");
-        let tg = t0.elapsed();
-        eprintln!(
-            "krylov {tk:?} ({} iterations), gram-eigen {tg:?}",
-            kr.iterations
-        );
-        for j in 0..8 {
-            assert!(
-                (kr.values[j] - gr.values[j]).abs() <= 1e-8 * gr.values[0],
-                "value {j}: {} vs {}",
-                kr.values[j],
-                gr.values[j]
+        for method in [SpectrumMethod::Krylov, SpectrumMethod::GramKrylov] {
+            let t0 = std::time::Instant::now();
+            let kr = top_singular_with(&b, &f, 8, method).expect("krylov");
+            eprintln!(
+                "{}: {:?} ({} iterations)",
+                method.name(),
+                t0.elapsed(),
+                kr.iterations
             );
+            for j in 0..8 {
+                assert!(
+                    (kr.values[j] - gr.values[j]).abs() <= 1e-8 * gr.values[0],
+                    "{}: value {j}: {} vs {}",
+                    method.name(),
+                    kr.values[j],
+                    gr.values[j]
+                );
+            }
         }
     }
 }
