@@ -1,6 +1,6 @@
 //! Simulation configuration: raw values as given (`SimConfig`) checked once into `ValidConfig`.
 use crate::models::{Model, check_lambdas, parse_models};
-use onestep_data::Func;
+use onestep_data::{Func, gauss_expect};
 use onestep_net::{Init, Residual};
 use onestep_theory::FnStats;
 use serde::Serialize;
@@ -151,11 +151,12 @@ fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>)
     }
 }
 
-/// Hermite statistics of a function for the theory crate.
+/// Hermite statistics of a function for the theory crate (E f′² by quadrature split at the kinks).
 pub fn fn_stats(f: &Func) -> FnStats {
     FnStats {
         coeffs: f.hermite_coeffs(HERMITE_KMAX),
         second_moment: f.second_moment(),
+        deriv_second_moment: Some(gauss_expect(|z| f.deriv(z).powi(2), f.kinks())),
     }
 }
 

@@ -17,12 +17,16 @@ use crate::TheoryError;
 /// |---|---|
 /// | `coeffs` | `c_0..=c_K`, `c_k = E[f(ξ) He_k(ξ)] / k!`; callers pass `K ≥ 8` |
 /// | `second_moment` | `E[f(ξ)²] = Σ_k k! c_k²` (including the part beyond degree K) |
+/// | `deriv_second_moment` | `E[f′(ξ)²] = Σ_k k·k! c_k²`; `None`: that sum over the given coefficients (exact for a polynomial) |
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FnStats {
     /// Hermite coefficients `c_0..=c_K`.
     pub coeffs: Vec<f64>,
     /// `E[f(ξ)²]`.
     pub second_moment: f64,
+    /// `E[f′(ξ)²]` when known beyond the given coefficients.
+    #[serde(default)]
+    pub deriv_second_moment: Option<f64>,
 }
 
 impl FnStats {
@@ -41,6 +45,17 @@ impl FnStats {
             .map(|(k, c)| factorial(k) * c * c)
             .sum();
         (self.second_moment - parseval).abs() <= 1e-12 * self.second_moment.max(1e-300)
+    }
+
+    /// `E[f′(ξ)²]`: the given value, or `Σ_{k≤K} k·k! c_k²` (f′ = Σ_k k c_k He_{k−1}).
+    pub fn deriv_second_moment(&self) -> f64 {
+        self.deriv_second_moment.unwrap_or_else(|| {
+            self.coeffs
+                .iter()
+                .enumerate()
+                .map(|(k, c)| k as f64 * factorial(k) * c * c)
+                .sum()
+        })
     }
 
     /// Highest degree K given.
@@ -64,7 +79,7 @@ impl FnStats {
         s
     }
 
-    /// Plain ReLU `max(z, 0)` with exact coefficients up to degree `kmax`; `E f² = 1/2`.
+    /// Plain ReLU `max(z, 0)` with exact coefficients up to degree `kmax`; `E f² = E f′² = 1/2`.
     pub fn relu(kmax: usize) -> Self {
         let inv = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
         let mut coeffs = vec![0.0; kmax.max(1) + 1];
@@ -80,6 +95,7 @@ impl FnStats {
         Self {
             coeffs,
             second_moment: 0.5,
+            deriv_second_moment: Some(0.5),
         }
     }
 
@@ -93,6 +109,7 @@ impl FnStats {
         Self {
             coeffs: coeffs.to_vec(),
             second_moment,
+            deriv_second_moment: None,
         }
     }
 
@@ -110,6 +127,11 @@ impl FnStats {
                 "second moment E f² = {} must be finite and ≥ 0",
                 self.second_moment
             )));
+        }
+        if let Some(m) = self.deriv_second_moment
+            && !(m.is_finite() && m >= 0.0)
+        {
+            return Err(bad(format!("E f′² = {m} must be finite and ≥ 0")));
         }
         let parseval: f64 = self
             .coeffs

@@ -39,6 +39,7 @@ use crate::spikes::{COEFF_ZERO, overlap, spike_degrees, spike_strength, threshol
 /// | `act`, `target` | Hermite descriptions of σ and σ* | [`FnStats::validate`] |
 /// | `beta_norm2` | realised ‖β‖² (None: the limit of [`crate::overlap`]) | finite, > 0 |
 /// | `a` | realised second layer (None: a ~ N(0, I_N/N), its moments replaced by their means) | length N, finite |
+/// | `step_noise` | spike functions E_ξ(u + √γ ξ)^k instead of u^k (default true) | |
 ///
 /// The residual is `labels` (science.md §2), the convention under which G ≈ c₁aβᵀ.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -63,6 +64,10 @@ pub struct SpikeInputs {
     pub beta_norm2: Option<f64>,
     /// Realised second layer a (length N), overriding the Gaussian moments of a ~ N(0, I/N).
     pub a: Option<Vec<f64>>,
+    /// Whether the spike functions include the step's per-neuron noise direction (module docs,
+    /// "Step noise"); `false` gives the plain truncated-Taylor route of science.md §4, kept for
+    /// comparison.
+    pub step_noise: bool,
 }
 
 impl SpikeInputs {
@@ -89,6 +94,7 @@ impl SpikeInputs {
             target,
             beta_norm2: None,
             a: None,
+            step_noise: true,
         }
     }
 }
@@ -132,6 +138,9 @@ pub struct SpikeReport {
     pub eta: f64,
     /// ‖β‖² used.
     pub beta_norm2: f64,
+    /// γ = E‖r_j‖²/(c₁²‖β‖²): variance of the step's per-neuron noise direction relative to its
+    /// β component (0 when `step_noise` is off or c₁ = 0).
+    pub step_noise_gamma: f64,
     /// Predicted right edge of the bulk, in singular values of F (`√(n z_edge)`).
     pub bulk_edge: f64,
     /// One entry per degree k ≤ 8 with c_k ≠ 0 (separated or not), increasing k.
@@ -326,6 +335,16 @@ pub fn gs_power(k: usize) -> Vec<f64> {
     basis.pop().unwrap()
 }
 
+/// C(n, k) as f64.
+fn binomial(n: usize, k: usize) -> f64 {
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+/// (2i − 1)!! = E ξ^{2i} (1 for i = 0).
+fn double_factorial_odd(i: usize) -> f64 {
+    (1..=i).fold(1.0, |acc, j| acc * (2 * j - 1) as f64)
+}
+
 fn bipoly_u(coeffs: &[f64]) -> Vec<BiPoly> {
     coeffs
         .iter()
@@ -443,11 +462,28 @@ pub fn predict_spikes(
         ls.push((vec![BiPoly::monomial(1.0, 1, 0)], Kind::Lin));
         ls.push((vec![BiPoly::monomial(1.0, 0, 1)], Kind::Lin));
     }
+    // Step noise (module docs): neuron j's pre-activation moves by ηa_j(c₁‖β‖u + ⟨r_j, x̃⟩) with
+    // ‖r_j‖² ≈ (d/n)(E σ′² − c₁²)(E σ*² + σ_ε²); averaging over ⟨r_j, x̃⟩ turns u^k into
+    // E_ξ(u + √γ ξ)^k = Σ_i C(k, 2i)(2i−1)!! γ^i u^{k−2i}.
+    let gamma = if inp.step_noise && c1 != 0.0 {
+        let r2 = (d / n)
+            * (act.deriv_second_moment() - c1 * c1).max(0.0)
+            * (inp.target.second_moment + inp.noise * inp.noise);
+        r2 / (c1 * c1 * bnorm2)
+    } else {
+        0.0
+    };
     if eta > 0.0 {
         for &k in &spike_ks {
             let scale = c1.powi(k as i32) * act.coeffs[k] * (eta * bnorm).powi(k as i32);
             if scale != 0.0 && scale.is_finite() {
-                ls.push((vec![BiPoly::monomial(1.0, k, 0)], Kind::Spike(k, scale)));
+                let f = (0..=k / 2)
+                    .map(|i| {
+                        let c = binomial(k, 2 * i) * double_factorial_odd(i) * gamma.powi(i as i32);
+                        BiPoly::monomial(c, k - 2 * i, 0)
+                    })
+                    .collect::<Vec<_>>();
+                ls.push((f, Kind::Spike(k, scale)));
             }
         }
     }
@@ -629,6 +665,7 @@ pub fn predict_spikes(
         degrees,
         eta,
         beta_norm2: bnorm2,
+        step_noise_gamma: gamma,
         bulk_edge,
         spikes,
         mean_outlier: if has_mean { mean_outlier } else { None },
