@@ -399,6 +399,35 @@ impl Func {
         }
     }
 
+    /// Hermite coefficients of z ↦ σ(s·z): `E[σ(sξ)He_k(ξ)]/k!` for k ≤ kmax and scale s > 0,
+    /// by [`crate::hermite::gauss_rule`] with panel boundaries at the kinks of σ(s·) and at
+    /// ±2^j/s (j = −1, …, 3), so that features of width 1/s (a tanh at large s) are resolved.
+    /// At s = 1 this agrees with [`Func::hermite_coeffs`] to quadrature accuracy (~1e-13).
+    pub fn scaled_hermite_coeffs(&self, s: f64, kmax: usize) -> Vec<f64> {
+        let mut breaks: Vec<f64> = self.kinks().iter().map(|k| k / s).collect();
+        for j in -1..=3 {
+            let b = 2f64.powi(j) / s;
+            breaks.extend([b, -b]);
+        }
+        let (nodes, weights) = gauss_rule(&breaks);
+        let n = kmax + 1;
+        let mut acc = vec![0.0; n];
+        let mut hk = vec![0.0; n];
+        for (&z, &w) in nodes.iter().zip(&weights) {
+            let ws = w * self.eval(s * z);
+            he_all(z, &mut hk);
+            acc.iter_mut().zip(&hk).for_each(|(a, h)| *a += ws * h);
+        }
+        let mut fact = 1.0;
+        for (k, a) in acc.iter_mut().enumerate() {
+            if k > 0 {
+                fact *= k as f64;
+            }
+            *a /= fact;
+        }
+        acc
+    }
+
     /// E[σ(ξ)²] for ξ ~ N(0, 1).
     ///
     /// Exact: ReLU 1/2; centred ReLU 1/2 − 1/(2π); linear 1; erf (2/π) arcsin(2/3)

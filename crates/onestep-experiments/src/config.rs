@@ -2,7 +2,7 @@
 use crate::models::{Model, check_lambdas, parse_models};
 use onestep_data::{Func, gauss_expect};
 use onestep_net::{Init, Residual};
-use onestep_theory::FnStats;
+use onestep_theory::{FnStats, ScaledCoeffs};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -149,6 +149,14 @@ fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>)
         value: value.to_string(),
         allowed: allowed.into(),
     }
+}
+
+/// σ's Hermite coefficients at input scale s, for the theory's smoothed spike functions.
+pub fn scaled_coeffs(f: &Func) -> ScaledCoeffs {
+    let f = f.clone();
+    ScaledCoeffs(std::sync::Arc::new(move |s| {
+        f.scaled_hermite_coeffs(s, onestep_theory::spiked::SPIKED_MAX_DEGREE)
+    }))
 }
 
 /// Hermite statistics of a function for the theory crate (E f′² by quadrature split at the kinks).

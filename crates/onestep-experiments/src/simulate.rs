@@ -417,7 +417,16 @@ pub struct TheorySummary {
 
 /// Spike predictions for `cfg` on the Marchenko–Pastur bulk (labels residual).
 pub fn spike_report(cfg: &ValidConfig) -> Result<onestep_theory::SpikeReport, TheoryError> {
-    let inp = onestep_theory::SpikeInputs::new(
+    onestep_theory::predict_spikes(
+        &spike_inputs(cfg),
+        onestep_theory::Spectrum::MarchenkoPastur,
+    )
+}
+
+/// Inputs of the spike theory for `cfg`: limiting ‖β‖², Gaussian second layer, step noise, and
+/// σ's coefficients at larger scales for the smoothed spike functions.
+pub fn spike_inputs(cfg: &ValidConfig) -> onestep_theory::SpikeInputs {
+    let mut inp = onestep_theory::SpikeInputs::new(
         cfg.n,
         cfg.d,
         cfg.width,
@@ -427,7 +436,8 @@ pub fn spike_report(cfg: &ValidConfig) -> Result<onestep_theory::SpikeReport, Th
         cfg.act_stats.clone(),
         cfg.target_stats.clone(),
     );
-    onestep_theory::predict_spikes(&inp, onestep_theory::Spectrum::MarchenkoPastur)
+    inp.act_scaled = Some(crate::config::scaled_coeffs(&cfg.activation));
+    inp
 }
 
 /// Theory errors at penalty `lambda`, and the models whose theory is unavailable.

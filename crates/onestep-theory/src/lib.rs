@@ -22,7 +22,9 @@ pub use equivalents::{
 };
 pub use error::TheoryError;
 pub use hermite::FnStats;
-pub use locations::{SpikeInputs, SpikePrediction, SpikeReport, gs_power, predict_spikes};
+pub use locations::{
+    ScaledCoeffs, SpikeInputs, SpikePrediction, SpikeReport, gs_power, predict_spikes,
+};
 pub use mp::Spectrum;
 pub use spiked::spiked_errors;
 pub use spikes::{Overlap, overlap, spike_count, spike_degrees, spike_strength, threshold};

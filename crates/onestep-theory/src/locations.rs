@@ -20,10 +20,43 @@
 //! `⟨f_h, v⟩² · m² 𝔲 z′(m) / (𝔲 − m E_τ[τ/(1+τm)²])`, f_h the outlier's direction function.
 
 use crate::TheoryError;
-use crate::hermite::{BiPoly, FnStats, gauss_moment};
+use crate::hermite::{BiPoly, FnStats, factorial, gauss_moment};
 use crate::mp::{Averages, Spectrum};
 use crate::spiked::SPIKED_MAX_DEGREE;
 use crate::spikes::{COEFF_ZERO, overlap, spike_degrees, spike_strength, threshold};
+
+/// Hermite coefficients of the activation at a larger input scale:
+/// `s ↦ [E σ(sξ)He_r(ξ)/r!]_{r = 0..=R}` for s ≥ 1 (R ≥ [`SPIKED_MAX_DEGREE`]). The caller
+/// holds σ itself (the theory crate only has its coefficients at s = 1); see
+/// [`predict_spikes`] for where it is needed.
+#[derive(Clone)]
+pub struct ScaledCoeffs(pub std::sync::Arc<dyn Fn(f64) -> Vec<f64> + Send + Sync>);
+
+impl std::fmt::Debug for ScaledCoeffs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScaledCoeffs(..)")
+    }
+}
+
+impl ScaledCoeffs {
+    /// Exact for ReLU (`centred`: minus 1/√(2π)), which is positively homogeneous:
+    /// E[ReLU(sξ)He_r(ξ)] = s·E[ReLU(ξ)He_r(ξ)].
+    pub fn relu(centred: bool) -> Self {
+        let base = FnStats::relu(SPIKED_MAX_DEGREE).coeffs;
+        let shift = if centred { base[0] } else { 0.0 };
+        Self(std::sync::Arc::new(move |s| {
+            let mut t: Vec<f64> = base.iter().map(|c| s * c).collect();
+            t[0] -= shift;
+            t
+        }))
+    }
+}
+
+impl PartialEq for ScaledCoeffs {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// Inputs of [`predict_spikes`]. Finite n, d, N are inputs because η = η₀ n^α depends on n;
 /// the ratios are φ = n/d, ψ = N/d.
@@ -40,6 +73,7 @@ use crate::spikes::{COEFF_ZERO, overlap, spike_degrees, spike_strength, threshol
 /// | `beta_norm2` | realised ‖β‖² (None: the limit of [`crate::overlap`]) | finite, > 0 |
 /// | `a` | realised second layer (None: a ~ N(0, I_N/N), its moments replaced by their means) | length N, finite |
 /// | `step_noise` | spike functions E_ξ(u + √γ ξ)^k instead of u^k (default true) | |
+/// | `act_scaled` | σ's Hermite coefficients at scales s ≥ 1 (smoothed route) | finite |
 ///
 /// The residual is `labels` (science.md §2), the convention under which G ≈ c₁aβᵀ.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -68,6 +102,10 @@ pub struct SpikeInputs {
     /// "Step noise"); `false` gives the plain truncated-Taylor route of science.md §4, kept for
     /// comparison.
     pub step_noise: bool,
+    /// σ's coefficients at larger scales, for the smoothed spike functions (module docs). None:
+    /// exact from the coefficients when σ is a polynomial, otherwise the truncated Taylor route.
+    #[serde(skip)]
+    pub act_scaled: Option<ScaledCoeffs>,
 }
 
 impl SpikeInputs {
@@ -95,6 +133,7 @@ impl SpikeInputs {
             beta_norm2: None,
             a: None,
             step_noise: true,
+            act_scaled: None,
         }
     }
 }
@@ -141,6 +180,9 @@ pub struct SpikeReport {
     /// γ = E‖r_j‖²/(c₁²‖β‖²): variance of the step's per-neuron noise direction relative to its
     /// β component (0 when `step_noise` is off or c₁ = 0).
     pub step_noise_gamma: f64,
+    /// How the spike part of F was modelled: "smoothed" (exact Gaussian smoothing of σ per
+    /// neuron, expanded in He_r(u)) or "taylor" (the truncated series Σ_k c_k κ^k u^k).
+    pub mean_model: &'static str,
     /// Predicted right edge of the bulk, in singular values of F (`√(n z_edge)`).
     pub bulk_edge: f64,
     /// One entry per degree k ≤ 8 with c_k ≠ 0 (separated or not), increasing k.
@@ -335,6 +377,55 @@ pub fn gs_power(k: usize) -> Vec<f64> {
     basis.pop().unwrap()
 }
 
+/// Gauss–Hermite nodes over the second layer a ~ N(0, 1/N) in the smoothed route.
+const A_NODES: usize = 64;
+
+/// `[E σ(sξ)He_r(ξ)/r!]_{r ≤ rmax}` for σ = Σ_k c_k He_k (exact: He_k(sx) = Σ_i k!/(i!(k−2i)!2^i)
+/// s^{k−2i}(s²−1)^i He_{k−2i}(x)).
+fn scaled_polynomial(c: &[f64], s: f64, rmax: usize) -> Vec<f64> {
+    (0..=rmax)
+        .map(|r| {
+            (0..)
+                .map(|i| r + 2 * i)
+                .take_while(|&k| k < c.len())
+                .enumerate()
+                .map(|(i, k)| {
+                    c[k] * factorial(k) / (factorial(i) * factorial(r) * 2f64.powi(i as i32))
+                        * s.powi(r as i32)
+                        * (s * s - 1.0).powi(i as i32)
+                })
+                .sum()
+        })
+        .collect()
+}
+
+/// Monomial coefficients (powers 0..=r of u) of He_r(u)/√r!.
+fn hermite_normalised(r: usize) -> Vec<f64> {
+    let mut out = vec![0.0; r + 1];
+    let norm = factorial(r).sqrt();
+    for m in 0..=r / 2 {
+        let sign = if m % 2 == 0 { 1.0 } else { -1.0 };
+        out[r - 2 * m] = sign * factorial(r)
+            / (factorial(m) * factorial(r - 2 * m) * 2f64.powi(m as i32))
+            / norm;
+    }
+    out
+}
+
+/// Probabilists' Gauss–Hermite rule (nodes, weights summing to 1) by the Golub–Welsch Jacobi
+/// matrix, eigen-decomposed with the crate's dense symmetric solver.
+fn gauss_hermite_rule(m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut jac = vec![0.0; m * m];
+    for k in 1..m {
+        let b = (k as f64).sqrt();
+        jac[k * m + k - 1] = b;
+        jac[(k - 1) * m + k] = b;
+    }
+    let (x, v) = sym_eigen(&jac, m);
+    let w = (0..m).map(|j| v[j] * v[j]).collect();
+    (x, w)
+}
+
 /// C(n, k) as f64.
 fn binomial(n: usize, k: usize) -> f64 {
     (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
@@ -456,6 +547,8 @@ pub fn predict_spikes(
         Lin,
         Spike(usize, f64),
         Mean,
+        /// He_r(u)/√r! with M column √r!·G_r(κ_j) (smoothed route).
+        Smooth(usize),
     }
     let mut ls: Vec<(Vec<BiPoly>, Kind)> = Vec::new();
     if c1 != 0.0 {
@@ -473,23 +566,77 @@ pub fn predict_spikes(
     } else {
         0.0
     };
-    if eta > 0.0 {
-        for &k in &spike_ks {
-            let scale = c1.powi(k as i32) * act.coeffs[k] * (eta * bnorm).powi(k as i32);
-            if scale != 0.0 && scale.is_finite() {
-                let f = (0..=k / 2)
-                    .map(|i| {
-                        let c = binomial(k, 2 * i) * double_factorial_odd(i) * gamma.powi(i as i32);
-                        BiPoly::monomial(c, k - 2 * i, 0)
-                    })
-                    .collect::<Vec<_>>();
-                ls.push((f, Kind::Spike(k, scale)));
+    // σ's coefficients at scale s: given by the caller, or exact for a polynomial σ.
+    let poly = |sc: f64| scaled_polynomial(&act.coeffs, sc, SPIKED_MAX_DEGREE);
+    let scaled: Option<&dyn Fn(f64) -> Vec<f64>> = match &inp.act_scaled {
+        Some(f) => Some(f.0.as_ref()),
+        None if act.is_complete() => Some(&poly),
+        None => None,
+    };
+    let has_mean = c0.abs() > COEFF_ZERO * act.second_moment.sqrt().max(1.0);
+    // Gram matrix S_{rr'} = Σ_j G_r(κ_j)G_{r'}(κ_j) of the smoothed route (module docs).
+    let mut smooth: Option<Vec<Vec<f64>>> = None;
+    if eta > 0.0
+        && c1 != 0.0
+        && let Some(t_at) = scaled
+    {
+        let kscale = eta * c1 * bnorm;
+        let nodes: Vec<(f64, f64)> = match &inp.a {
+            Some(a) => a.iter().map(|&x| (kscale * x, 1.0)).collect(),
+            None => {
+                let (x, w) = gauss_hermite_rule(A_NODES);
+                x.iter()
+                    .zip(&w)
+                    .map(|(&x, &w)| (kscale * x / nw.sqrt(), nw * w))
+                    .collect()
+            }
+        };
+        let rmax = SPIKED_MAX_DEGREE;
+        let mut sm = vec![vec![0.0; rmax + 1]; rmax + 1];
+        for (kappa, w) in nodes {
+            let sc = (1.0 + (1.0 + gamma) * kappa * kappa).sqrt();
+            let rho = kappa / sc;
+            let t = t_at(sc);
+            if t.len() <= rmax || t.iter().any(|v| !v.is_finite()) {
+                return Err(TheoryError::InvalidParameter {
+                    name: "act_scaled",
+                    value: sc,
+                    allowed: "σ's coefficients at scale s must be finite, for degrees 0..=8",
+                });
+            }
+            let g: Vec<f64> = (0..=rmax).map(|r| rho.powi(r as i32) * t[r]).collect();
+            for r in 0..=rmax {
+                for q in 0..=rmax {
+                    sm[r][q] += w * g[r] * g[q];
+                }
             }
         }
-    }
-    let has_mean = c0.abs() > COEFF_ZERO * act.second_moment.sqrt().max(1.0);
-    if has_mean {
-        ls.push((vec![BiPoly::monomial(1.0, 0, 0)], Kind::Mean));
+        let top = (0..=rmax).map(|r| sm[r][r]).fold(0.0, f64::max);
+        for (r, row) in sm.iter().enumerate() {
+            if row[r] > 1e-14 * top {
+                ls.push((bipoly_u(&hermite_normalised(r)), Kind::Smooth(r)));
+            }
+        }
+        smooth = Some(sm);
+    } else {
+        if eta > 0.0 {
+            for &k in &spike_ks {
+                let scale = c1.powi(k as i32) * act.coeffs[k] * (eta * bnorm).powi(k as i32);
+                if scale != 0.0 && scale.is_finite() {
+                    let f = (0..=k / 2)
+                        .map(|i| {
+                            let c =
+                                binomial(k, 2 * i) * double_factorial_odd(i) * gamma.powi(i as i32);
+                            BiPoly::monomial(c, k - 2 * i, 0)
+                        })
+                        .collect::<Vec<_>>();
+                    ls.push((f, Kind::Spike(k, scale)));
+                }
+            }
+        }
+        if has_mean {
+            ls.push((vec![BiPoly::monomial(1.0, 0, 0)], Kind::Mean));
+        }
     }
     let r = ls.len();
     let mut gm = vec![0.0; r * r];
@@ -504,6 +651,10 @@ pub fn predict_spikes(
                     c0 * s * psum(k)
                 }
                 (Kind::Mean, Kind::Mean) => c0 * c0 * nw,
+                (Kind::Smooth(a), Kind::Smooth(b)) => {
+                    let sm = smooth.as_ref().expect("smoothed route");
+                    (factorial(a) * factorial(b)).sqrt() * sm[a][b]
+                }
                 _ => 0.0,
             };
         }
@@ -666,6 +817,11 @@ pub fn predict_spikes(
         eta,
         beta_norm2: bnorm2,
         step_noise_gamma: gamma,
+        mean_model: if smooth.is_some() {
+            "smoothed"
+        } else {
+            "taylor"
+        },
         bulk_edge,
         spikes,
         mean_outlier: if has_mean { mean_outlier } else { None },
