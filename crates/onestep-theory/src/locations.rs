@@ -7,9 +7,24 @@
 //! Model (science.md §6.1 items 1 and 6): `F ≈ A + LMᵀ`, rows of A i.i.d. N(0, Σ),
 //! `Σ = c₁²W₀W₀ᵀ + c_{>1}²I`, L the functions of u = ⟨x̃,β⟩/‖β‖ and of an independent
 //! standard w (the second projection): `u`, `w` (linear part `c₁TVᵀ`, M columns `c₁W₀q`,
-//! `MᵀM` block `c₁²(N/d)I`), `u^k` for every k ≤ [`crate::spiked::SPIKED_MAX_DEGREE`] with
-//! c_k ≠ 0 (M column `c₁^k c_k (η‖β‖)^k a^{∘k}`), and the constant when c₀ ≠ 0 (M column
-//! `c₀1_N`). With `G = E[llᵀ]`, `H = MᵀM` and the bulk Stieltjes transform
+//! `MᵀM` block `c₁²(N/d)I`), plus the spike part, the mean of neuron j's activation given u.
+//!
+//! Spike part. Neuron j's pre-activation moves by ηa_j(c₁⟨β,x̃⟩ + ⟨r_j,x̃⟩): the gradient's
+//! row j is a_j(c₁β + r_j), r_j = (1/n)Σ_i(σ′(⟨w_j,x_i⟩) − c₁)y_ix_i a per-neuron noise
+//! direction with ‖r_j‖² ≈ (d/n)(E σ′² − c₁²)(E σ*² + σ_ε²) ("step noise"; its share
+//! γ = ‖r_j‖²/(c₁²‖β‖²) is 0.33 at the reference setting). With κ_j = ηc₁‖β‖a_j the mean given
+//! u is m_j(u) = E_{g,ξ} σ(g + κ_j(u + √γξ)) = E_g σ(√(1+γκ_j²)·g + κ_j u), expanded exactly in Hermite
+//! polynomials of u: m_j(u) = Σ_r G_r(κ_j)He_r(u), G_r(κ) = ρ^r T_r(s), s = √(1 + (1+γ)κ²),
+//! ρ = κ/s, T_r(s) = E[σ(sξ)He_r(ξ)]/r! ("smoothed" route; L columns He_r(u)/√r!, r ≤ 8,
+//! Gram S_{rr'} = Σ_j G_r(κ_j)G_{r'}(κ_j), by Gauss–Hermite over a ~ N(0, 1/N) unless the
+//! realised a is given). T_r(s) comes from [`ScaledCoeffs`] (the caller has σ) or, for a
+//! polynomial σ, exactly from its coefficients. Without either, the "taylor" route expands
+//! m_j in powers of κ_j instead: columns E_ξ(u + √γξ)^k for k ≤ 8 with c_k ≠ 0 and M columns
+//! `c₁^k c_k (η‖β‖)^k a^{∘k}` (science.md §4's route when γ = 0), plus the constant when
+//! c₀ ≠ 0 (M column `c₀1_N`). The Taylor series in κ converges only for |κ| ≲ 1, so at large
+//! α it invents outliers (degree ≥ 4) and overshoots degree 2; the smoothed route does not.
+//!
+//! Outliers. With `G = E[llᵀ]`, `H = MᵀM` and the bulk Stieltjes transform
 //! `m(z) = lim (1/n) tr (AAᵀ/n − z)⁻¹`, the outliers of `FFᵀ/n` are the z above the bulk with
 //! `det(G + (m𝔲H)⁻¹) = 0`, `𝔲 = E_τ[1/(1+τm)]` (science.md's `det(mG − ((κ′−1)H)⁻¹) = 0`,
 //! κ′ − 1 = −𝔲). After orthonormalising L (G = I, `Ȟ = C H Cᵀ`), each eigenvalue h of Ȟ with
@@ -18,6 +33,8 @@
 //! value of F is `√(n z)`. The squared overlap of the outlier's unit left singular vector
 //! with a unit-norm function v of the projections is the residue
 //! `⟨f_h, v⟩² · m² 𝔲 z′(m) / (𝔲 − m E_τ[τ/(1+τm)²])`, f_h the outlier's direction function.
+//! The bulk is F₀'s: the step's noise also widens the bulk of F (its edge is 13% above ‖F₀‖ at
+//! d = 1024, α = 0.4), which this model ignores; outliers well above the edge barely feel it.
 
 use crate::TheoryError;
 use crate::hermite::{BiPoly, FnStats, factorial, gauss_moment};

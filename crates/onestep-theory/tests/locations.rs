@@ -19,7 +19,7 @@
 //! reported, not asserted beyond a loose 35% band (science.md §4: the low-rank route is
 //! 7–20% low for the degree-2 spike at large d; at d = 200 it is worse).
 
-use onestep_theory::{FnStats, Spectrum, SpikeInputs, gs_power, predict_spikes};
+use onestep_theory::{FnStats, ScaledCoeffs, Spectrum, SpikeInputs, gs_power, predict_spikes};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -361,6 +361,7 @@ fn simulation_matches_spike_locations() {
             let mut inp = SpikeInputs::new(n, d, d, *alpha, 1.0, NOISE, act.clone(), tgt.clone());
             inp.beta_norm2 = Some(run.beta_norm2);
             inp.a = Some(run.a.clone());
+            inp.act_scaled = Some(ScaledCoeffs::relu(true));
             let rep = predict_spikes(&inp, Spectrum::Empirical(&run.w_eigs)).unwrap();
             let mp = predict_spikes(
                 &SpikeInputs::new(n, d, d, *alpha, 1.0, NOISE, act.clone(), tgt.clone()),

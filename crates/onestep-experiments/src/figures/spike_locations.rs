@@ -283,13 +283,13 @@ pub fn run<B: Backend>(
         panels: vec![panel, ratio],
         columns: 2,
         caption: Some(format!(
-            "Markers: the {RANKS} largest singular values of F (mean ± sd over {per} seeds). Crosses: outlier locations predicted by the BBP equation on the Marchenko–Pastur bulk (degrees ≥ 4 drawn only where the root is below 2θ_k; all values in the CSV). Right: simulated over predicted value where every seed separates the outlier (the r-th largest value against the r-th largest prediction); bulk edge of F = its largest value below the detected spikes. Dashed: thresholds (k−1)/(2k) for the degrees with c_k ≠ 0 (centred ReLU has c₃ = 0). σ* = He₁ + He₂/√2, λ = 0.1, σ_ε = 0.1."
+            "Markers: the {RANKS} largest singular values of F (mean ± sd over {per} seeds). Crosses: outlier locations predicted by the BBP equation on the Marchenko–Pastur bulk, spike functions smoothed per neuron with the step's noise direction (docs/theory.md §9.5; all values in the CSV). Right: simulated over predicted value where every seed separates the outlier (the r-th largest value against the r-th largest prediction); bulk edge of F = its largest value below the detected spikes. Dashed: thresholds (k−1)/(2k) for the degrees with c_k ≠ 0 (centred ReLU has c₃ = 0). σ* = He₁ + He₂/√2, λ = 0.1, σ_ε = 0.1."
         )),
     };
     let mut manifest = Manifest::default();
     sweep.settings(&mut manifest, "relu");
     manifest.points = results.len();
-    manifest.notes.push("Theory: predict_spikes with Spectrum::MarchenkoPastur; degree ≥ 4 predictions are drawn only when finite and ≤ 2θ_k (science.md §4 reports them too high for α ≥ 0.35).".into());
+    manifest.notes.push("Theory: predict_spikes with Spectrum::MarchenkoPastur and the smoothed spike functions with step noise (docs/theory.md §9.5); a degree ≥ 4 location is drawn only when finite and ≤ 2θ_k.".into());
     Ok(FigureData {
         id: "spike-locations",
         tables: vec![sim, th],
