@@ -271,19 +271,23 @@ pub(crate) fn singular_vectors<B: Backend>(
     k: usize,
     mapped: Form,
 ) -> Vec<Vec<f64>> {
-    (0..k.min(b.shape(vectors).1))
+    let v: Vec<Vec<f64>> = (0..k.min(b.shape(vectors).1))
+        .map(|j| b.col(vectors, j))
+        .collect();
+    if form != mapped || v.is_empty() {
+        return v;
+    }
+    // One product with F for all k vectors (k matrix-vector products would read F k times).
+    let op = if form == Form::Primal { Op::N } else { Op::T };
+    let u = b.matmul(f, op, &b.from_cols(&v), Op::N, 1.0);
+    (0..v.len())
         .map(|j| {
-            let v = b.col(vectors, j);
-            if form != mapped {
-                return v;
-            }
-            let op = if form == Form::Primal { Op::N } else { Op::T };
-            let mut u = b.matvec(f, op, &v);
-            let norm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let mut x = b.col(&u, j);
+            let norm = x.iter().map(|e| e * e).sum::<f64>().sqrt();
             if norm > 0.0 {
-                u.iter_mut().for_each(|x| *x /= norm);
+                x.iter_mut().for_each(|e| *e /= norm);
             }
-            u
+            x
         })
         .collect()
 }

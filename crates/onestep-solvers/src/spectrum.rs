@@ -59,10 +59,11 @@ pub struct TopK {
 
 /// The route [`top_singular`] takes for an n × p matrix and k triplets.
 ///
-/// Measured on 2 cores (faer, n = 8192, p = 2048, k = 8, two spikes and six clustered bulk-edge
-/// values; `cargo bench --bench backends -- pipeline`): Gram 0.36 s, then all eigenvalues 0.69 s
-/// or the top 8 by block Lanczos 0.24 s (about 80 iterations with an 8-column block); block
-/// Lanczos on F itself 1.7–1.9 s, since each iteration reads F twice with a thin block.
+/// Measured on 2 cores (faer, n = 8192, p = 2048, k = 8 triplets, two spikes and six clustered
+/// bulk-edge values; `cargo bench --bench backends -- pipeline`, medians): Gram matrix alone
+/// 0.34 s; Gram + block Lanczos (about 80 iterations with an 8-column block) 0.63 s; Gram + full
+/// eigendecomposition 1.39 s; block Lanczos on F itself 2.06 s, since each iteration reads F twice
+/// with a thin block.
 /// So: the full decomposition for small matrices or many values (m < 512 or k > m/16), the Gram
 /// matrix plus Lanczos up to m = 8192, and Lanczos on F beyond, where the Gram matrix alone
 /// would cost n·m² flops and m² memory.
