@@ -615,6 +615,10 @@ fn theory_spikes(a: SpikesArgs) -> Result<()> {
         .collect();
     println!("thresholds (k−1)/(2k): {}", th.join(", "));
     println!("bulk edge ‖F₀‖ (predicted): {:.4}", r.bulk_edge);
+    println!(
+        "spike functions: {} (step noise γ = {:.4}; docs/theory.md §9.5)",
+        r.mean_model, r.step_noise_gamma
+    );
     if let Some(m) = r.mean_outlier {
         println!("mean component c₀·11ᵀ outlier (not a spike): {m:.4}");
     }
