@@ -327,7 +327,7 @@ impl Func {
     ///   E[σ He_{k+1}] = E[σ′ He_k] and E[e^{−ξ²} e^{tξ−t²/2}] = e^{−t²/3}/√3.)
     /// - linear: c_1 = 1; Hermite(c): c itself, truncated or zero-padded.
     ///
-    /// tanh, sigmoid, softplus and GELU use [`crate::hermite::gauss_rule`] (composite
+    /// tanh, sigmoid, softplus and GELU use [`Func::scaled_hermite_coeffs`] at s = 1 (composite
     /// Gauss–Legendre), accurate to ~1e-12 absolute for kmax ≤ 20; for much larger k the
     /// coefficients fall below the cancellation error of any quadrature.
     pub fn hermite_coeffs(&self, kmax: usize) -> Vec<f64> {
@@ -378,24 +378,7 @@ impl Func {
                 }
                 out
             }
-            Func::Named(_) => {
-                let (nodes, weights) = gauss_rule(self.kinks());
-                let mut acc = vec![0.0; n];
-                let mut hk = vec![0.0; n];
-                for (&z, &w) in nodes.iter().zip(&weights) {
-                    let ws = w * self.eval(z);
-                    he_all(z, &mut hk);
-                    acc.iter_mut().zip(&hk).for_each(|(a, h)| *a += ws * h);
-                }
-                let mut fact = 1.0;
-                for (k, a) in acc.iter_mut().enumerate() {
-                    if k > 0 {
-                        fact *= k as f64;
-                    }
-                    *a /= fact;
-                }
-                acc
-            }
+            Func::Named(_) => self.scaled_hermite_coeffs(1.0, kmax),
         }
     }
 
