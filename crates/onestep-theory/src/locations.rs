@@ -969,21 +969,78 @@ mod tests {
         assert!(predict_spikes(&inp, Spectrum::MarchenkoPastur).is_err());
     }
 
+    /// science.md §7 (d = N = 2048, n = 8192, 3 seeds): bulk edge 105.2; α = 0.3: 421, 124;
+    /// α = 0.4: 1022, 492 and no further outlier (the third value, 120, is the widened bulk).
     #[test]
     fn reference_numbers_d2048() {
-        let act = FnStats::relu_centred(8);
-        for alpha in [0.0, 0.2, 0.3, 0.4] {
-            let inp = SpikeInputs::new(8192, 2048, 2048, alpha, 1.0, 0.1, act.clone(), target_b());
+        let mut inp = SpikeInputs::new(
+            8192,
+            2048,
+            2048,
+            0.0,
+            1.0,
+            0.1,
+            FnStats::relu_centred(8),
+            target_b(),
+        );
+        inp.act_scaled = Some(ScaledCoeffs::relu(true));
+        for (alpha, want) in [
+            (0.0, vec![]),
+            (0.3, vec![421.0, 124.0]),
+            (0.4, vec![1022.0, 492.0]),
+        ] {
+            inp.alpha = alpha;
             let rep = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
-            eprintln!(
-                "α={alpha}: bulk edge {:.2}; spikes {:?}; other {:?}",
-                rep.bulk_edge,
-                rep.spikes
-                    .iter()
-                    .map(|s| (s.degree, s.strength, s.location, s.alignment))
-                    .collect::<Vec<_>>(),
-                rep.other_outliers
+            assert_eq!(rep.mean_model, "smoothed");
+            assert!(
+                (rep.bulk_edge / 105.2 - 1.0).abs() < 0.01,
+                "bulk edge {}",
+                rep.bulk_edge
             );
+            let locs: Vec<f64> = rep.spikes.iter().filter_map(|s| s.location).collect();
+            assert_eq!(locs.len(), want.len(), "α={alpha}: {locs:?}");
+            for (k, (got, w)) in locs.iter().zip(&want).enumerate() {
+                let tol = if k == 0 { 0.01 } else { 0.03 };
+                assert!(
+                    (got / w - 1.0).abs() < tol,
+                    "α={alpha}: degree {} at {got}, simulated {w}",
+                    k + 1
+                );
+            }
+        }
+    }
+
+    /// For a polynomial σ the smoothed route (He_r expansion of the exact mean) and the Taylor
+    /// route (powers of κ) describe the same function; they must agree.
+    #[test]
+    fn smoothed_equals_taylor_for_a_polynomial() {
+        let act = FnStats::polynomial(&[0.1, 1.0, 0.5, 1.0 / 6.0, 0.05]);
+        for alpha in [0.2, 0.3, 0.35] {
+            let inp = SpikeInputs::new(4096, 1024, 1024, alpha, 1.0, 0.1, act.clone(), target_b());
+            let smooth = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
+            let mut taylor_inp = inp.clone();
+            taylor_inp.act_scaled = Some(ScaledCoeffs(std::sync::Arc::new(|_| vec![f64::NAN; 9])));
+            assert!(predict_spikes(&taylor_inp, Spectrum::MarchenkoPastur).is_err());
+            // Force the Taylor route: a second moment 1e-6 above Parseval makes σ non-polynomial
+            // (and moves c_{>1}², hence the bulk, by 1e-6 only).
+            let mut taylor_inp = inp.clone();
+            taylor_inp.act.second_moment *= 1.0 + 1e-6;
+            let taylor = predict_spikes(&taylor_inp, Spectrum::MarchenkoPastur).unwrap();
+            assert_eq!(
+                (smooth.mean_model, taylor.mean_model),
+                ("smoothed", "taylor")
+            );
+            for (a, b) in smooth.spikes.iter().zip(&taylor.spikes) {
+                match (a.location, b.location) {
+                    (Some(x), Some(y)) => assert!(
+                        (x / y - 1.0).abs() < 1e-5,
+                        "α={alpha} degree {}: {x} vs {y}",
+                        a.degree
+                    ),
+                    (None, None) => {}
+                    other => panic!("α={alpha} degree {}: {other:?}", a.degree),
+                }
+            }
         }
     }
 }
