@@ -186,7 +186,8 @@ fn all(c: &mut Criterion) {
     let t = threads();
     #[cfg(feature = "faer")]
     suite(c, &onestep_linalg::FaerBackend::new(t));
-    // #[cfg(feature = "nalgebra")] suite(c, &onestep_linalg::NalgebraBackend::new(t));
+    #[cfg(feature = "nalgebra")]
+    suite(c, &onestep_linalg::NalgebraBackend::new(t));
     // #[cfg(feature = "openblas")] suite(c, &onestep_linalg::OpenBlasBackend::new(t));
     let _ = t;
 }

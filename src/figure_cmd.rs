@@ -4,7 +4,7 @@
 //! files under DIR/.cache/points/ (keyed by a hash of the point's configuration and seed, shared
 //! by figures that use the same point), so an interrupted run restarts where it stopped.
 //! `onestep figure list` prints the figures.
-use crate::{Common, Dispatch, with_backend};
+use crate::{Common, Dispatch, on_backend, with_backend};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -121,10 +121,9 @@ pub fn run(a: FigureArgs) -> Result<()> {
             dir: cache_dir.clone(),
             fresh: a.fresh,
         };
-        let (data, name, threads) = match make() {
-            #[cfg(feature = "faer")]
-            Dispatch::Faer(b) => (run_one(&a.id, &b, &opts, &cache)?, b.name(), b.threads()),
-        };
+        let (data, name, threads) = on_backend!(make(), |b| {
+            (run_one(&a.id, &b, &opts, &cache)?, b.name(), b.threads())
+        });
         let wall = start.elapsed().as_secs_f64();
         write_outputs(&out, &data, &opts, name, threads, wall)
     })

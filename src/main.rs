@@ -102,7 +102,7 @@ struct Common {
     /// Threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Linear-algebra backend: faer (more with cargo features).
+    /// Linear-algebra backend: faer (default) or nalgebra (build with `--features nalgebra`).
     #[arg(long, default_value = "faer")]
     backend: String,
     /// Write the full result as JSON to this path (atomically).
@@ -222,12 +222,19 @@ fn with_backend<T>(
             .build_global()
             .context("building the thread pool")?;
     }
+    let t = common.threads;
     match common.backend.as_str() {
         #[cfg(feature = "faer")]
-        "faer" => f(&|| Dispatch::Faer(onestep::linalg::FaerBackend::new(common.threads))),
-        #[cfg(not(feature = "faer"))]
-        "faer" => bail!("--backend faer was not compiled in; rebuild with `--features faer`"),
-        other => bail!("--backend: got {other}; allowed: faer"),
+        "faer" => f(&|| Dispatch::Faer(onestep::linalg::FaerBackend::new(t))),
+        #[cfg(feature = "nalgebra")]
+        "nalgebra" => f(&|| Dispatch::Nalgebra(onestep::linalg::NalgebraBackend::new(t))),
+        #[allow(unreachable_patterns)] // reachable only when a feature is off
+        b @ ("faer" | "nalgebra") => {
+            bail!("--backend {b} was not compiled in; rebuild with `--features {b}`")
+        }
+        other => {
+            bail!("--backend: got {other}; allowed: faer, nalgebra (each behind its cargo feature)")
+        }
     }
 }
 
@@ -235,7 +242,22 @@ fn with_backend<T>(
 enum Dispatch {
     #[cfg(feature = "faer")]
     Faer(onestep::linalg::FaerBackend),
+    #[cfg(feature = "nalgebra")]
+    Nalgebra(onestep::linalg::NalgebraBackend),
 }
+
+/// Runs `$body` with `$b` bound to the backend inside a [`Dispatch`] (monomorphised per backend).
+macro_rules! on_backend {
+    ($d:expr, |$b:ident| $body:expr) => {
+        match $d {
+            #[cfg(feature = "faer")]
+            Dispatch::Faer($b) => $body,
+            #[cfg(feature = "nalgebra")]
+            Dispatch::Nalgebra($b) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
 
 fn simulate(a: SimArgs) -> Result<()> {
     let lambdas = onestep::experiments::models::parse_lambdas(&a.lambda)?;
@@ -264,10 +286,8 @@ fn simulate(a: SimArgs) -> Result<()> {
     let theory = theory_summary(&cfg)?;
     with_backend(&a.common, |make| {
         let start = Instant::now();
-        let (trials, name, threads) = match make() {
-            #[cfg(feature = "faer")]
-            Dispatch::Faer(b) => (run_trials(&b, &cfg)?, b.name(), b.threads()),
-        };
+        let (trials, name, threads) =
+            on_backend!(make(), |b| (run_trials(&b, &cfg)?, b.name(), b.threads()));
         let wall = start.elapsed().as_secs_f64();
         let trial_values: Vec<Value> = trials
             .iter()

@@ -1,4 +1,6 @@
-//! `cargo xtask bench [--quick] [--vs-numpy] [--threads T]`: backends side by side, and the B1 pipeline against NumPy.
+//! `cargo xtask bench [--quick] [--vs-numpy] [--threads T] [--features LIST]`: backends side by
+//! side, and the B1 pipeline against NumPy. `--features nalgebra` adds the nalgebra backend's
+//! column (faer is always built).
 //!
 //! Runs the criterion suite `benches/backends.rs`, gathers the medians this run wrote under
 //! `<target>/criterion/<op>/<backend>/<size>/new/`, prints one Markdown table with a column per
@@ -30,6 +32,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut quick = false;
     let mut vs_numpy = false;
     let mut threads = 2usize;
+    let mut features: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -41,8 +44,15 @@ pub fn run(args: &[String]) -> Result<()> {
                     .parse()
                     .with_context(|| format!("--threads must be a positive integer (got {v})"))?;
             }
+            "--features" => {
+                features = Some(
+                    it.next()
+                        .context("--features needs a list, e.g. nalgebra")?
+                        .clone(),
+                );
+            }
             other => bail!(
-                "unknown option `{other}` for `cargo xtask bench`; allowed: --quick, --vs-numpy, --threads T"
+                "unknown option `{other}` for `cargo xtask bench`; allowed: --quick, --vs-numpy, --threads T, --features LIST"
             ),
         }
     }
@@ -56,7 +66,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let start = SystemTime::now();
     let mut cmd = Command::new(cargo());
     cmd.current_dir(&root)
-        .args(["bench", "--bench", "backends", "--"])
+        .args(["bench", "--bench", "backends"]);
+    if let Some(f) = &features {
+        cmd.args(["--features", f]);
+    }
+    cmd.arg("--")
         .env("ONESTEP_BENCH_THREADS", threads.to_string());
     if quick {
         cmd.arg("--quick");

@@ -434,15 +434,30 @@ fn scaled_hermite_coefficients() {
     let base = relu.hermite_coeffs(8);
     for s in [1.0, 1.7, 6.0, 40.0] {
         let c = relu.scaled_hermite_coeffs(s, 8);
-        close(c[0], (s - 1.0) * INV_SQRT_2PI, 1e-12 * s, "centred ReLU c_0(s)");
+        close(
+            c[0],
+            (s - 1.0) * INV_SQRT_2PI,
+            1e-12 * s,
+            "centred ReLU c_0(s)",
+        );
         for k in 1..=8 {
             close(c[k], s * base[k], 1e-12 * s, &format!("ReLU c_{k}({s})"));
         }
         let e = f("erf").scaled_hermite_coeffs(s, 3);
-        close(e[1], 2.0 * s / (PI * (1.0 + 2.0 * s * s)).sqrt(), 1e-10, "erf c_1(s)");
+        close(
+            e[1],
+            2.0 * s / (PI * (1.0 + 2.0 * s * s)).sqrt(),
+            1e-10,
+            "erf c_1(s)",
+        );
         close(e[0], 0.0, 1e-12, "erf c_0(s)");
         let h = f("hermite:0,0,0,1").scaled_hermite_coeffs(s, 3);
         close(h[3], s.powi(3), 1e-9 * s.powi(3), "He3 c_3(s)");
-        close(h[1], 3.0 * s * (s * s - 1.0), 1e-9 * s.powi(3), "He3 c_1(s)");
+        close(
+            h[1],
+            3.0 * s * (s * s - 1.0),
+            1e-9 * s.powi(3),
+            "He3 c_1(s)",
+        );
     }
 }

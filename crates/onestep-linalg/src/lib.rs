@@ -16,3 +16,5 @@ pub use krylov::{KrylovParams, SvdTop, SymTop};
 
 #[cfg(feature = "faer")]
 pub use backends::faer::FaerBackend;
+#[cfg(feature = "nalgebra")]
+pub use backends::nalgebra::NalgebraBackend;

@@ -1,3 +1,5 @@
 //! Backend implementations, one module per library, each behind its cargo feature.
 #[cfg(feature = "faer")]
 pub mod faer;
+#[cfg(feature = "nalgebra")]
+pub mod nalgebra;
