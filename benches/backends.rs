@@ -188,7 +188,8 @@ fn all(c: &mut Criterion) {
     suite(c, &onestep_linalg::FaerBackend::new(t));
     #[cfg(feature = "nalgebra")]
     suite(c, &onestep_linalg::NalgebraBackend::new(t));
-    // #[cfg(feature = "openblas")] suite(c, &onestep_linalg::OpenBlasBackend::new(t));
+    #[cfg(feature = "openblas")]
+    suite(c, &onestep_linalg::OpenBlasBackend::new(t));
     let _ = t;
 }
 

@@ -102,7 +102,7 @@ struct Common {
     /// Threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Linear-algebra backend: faer (default) or nalgebra (build with `--features nalgebra`).
+    /// Linear-algebra backend: faer (default), nalgebra or openblas (build with `--features nalgebra` / `--features openblas`).
     #[arg(long, default_value = "faer")]
     backend: String,
     /// Write the full result as JSON to this path (atomically).
@@ -228,13 +228,23 @@ fn with_backend<T>(
         "faer" => f(&|| Dispatch::Faer(onestep::linalg::FaerBackend::new(t))),
         #[cfg(feature = "nalgebra")]
         "nalgebra" => f(&|| Dispatch::Nalgebra(onestep::linalg::NalgebraBackend::new(t))),
+        #[cfg(feature = "openblas")]
+        "openblas" => {
+            let core = onestep::linalg::OpenBlasBackend::new(t).core_name();
+            if core == "Prescott" {
+                eprintln!(
+                    "warning: OpenBLAS chose its generic Prescott kernels (it does not recognise this CPU); set OPENBLAS_CORETYPE=Haswell (AVX2) or SkylakeX (AVX-512) for its fast ones"
+                );
+            }
+            f(&|| Dispatch::OpenBlas(onestep::linalg::OpenBlasBackend::new(t)))
+        }
         #[allow(unreachable_patterns)] // reachable only when a feature is off
-        b @ ("faer" | "nalgebra") => {
+        b @ ("faer" | "nalgebra" | "openblas") => {
             bail!("--backend {b} was not compiled in; rebuild with `--features {b}`")
         }
-        other => {
-            bail!("--backend: got {other}; allowed: faer, nalgebra (each behind its cargo feature)")
-        }
+        other => bail!(
+            "--backend: got {other}; allowed: faer, nalgebra, openblas (each behind its cargo feature)"
+        ),
     }
 }
 
@@ -244,6 +254,8 @@ enum Dispatch {
     Faer(onestep::linalg::FaerBackend),
     #[cfg(feature = "nalgebra")]
     Nalgebra(onestep::linalg::NalgebraBackend),
+    #[cfg(feature = "openblas")]
+    OpenBlas(onestep::linalg::OpenBlasBackend),
 }
 
 /// Runs `$body` with `$b` bound to the backend inside a [`Dispatch`] (monomorphised per backend).
@@ -254,6 +266,8 @@ macro_rules! on_backend {
             Dispatch::Faer($b) => $body,
             #[cfg(feature = "nalgebra")]
             Dispatch::Nalgebra($b) => $body,
+            #[cfg(feature = "openblas")]
+            Dispatch::OpenBlas($b) => $body,
         }
     };
 }

@@ -129,10 +129,12 @@ fn results_do_not_depend_on_thread_count() {
 }
 
 /// Every compiled-in backend runs the same pipeline: spectra, alignments and errors agree with
-/// faer's to 1e-9 relative (observed ~1e-14 at d = 512). Runs with `--features nalgebra`.
-#[cfg(feature = "nalgebra")]
+/// faer's to 1e-9 relative (observed ~1e-14 at d = 512). Runs with `--features nalgebra` and/or
+/// `--features openblas`.
+#[cfg(any(feature = "nalgebra", feature = "openblas"))]
 #[test]
-fn nalgebra_pipeline_matches_faer() {
+fn other_backends_match_faer() {
+    use onestep::experiments::Trial;
     let c = SimConfig {
         d: 128,
         width: 128,
@@ -145,27 +147,44 @@ fn nalgebra_pipeline_matches_faer() {
     .check(f64::INFINITY)
     .unwrap();
     let f = run_trial(&FaerBackend::new(2), &c, 3, &mut |_| {}).unwrap();
-    let n = run_trial(
-        &onestep::linalg::NalgebraBackend::new(2),
-        &c,
-        3,
-        &mut |_| {},
-    )
-    .unwrap();
-    let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(1e-12);
-    let (sf, sn) = (&f.spectrum, &n.spectrum);
-    for (a, b) in sf
-        .top
-        .iter()
-        .zip(&sn.top)
-        .chain(sf.alignment.iter().zip(&sn.alignment))
-    {
-        assert!(rel(*a, *b) < 1e-9, "spectrum: faer {a} vs nalgebra {b}");
-    }
-    for (model, e) in &f.errors {
-        let g = &n.errors[model];
-        for (a, b) in [(e.train, g.train), (e.test, g.test)] {
-            assert!(rel(a, b) < 1e-9, "{model}: faer {a} vs nalgebra {b}");
+    let check = |name: &str, n: Trial| {
+        let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(1e-12);
+        let (sf, sn) = (&f.spectrum, &n.spectrum);
+        for (a, b) in sf
+            .top
+            .iter()
+            .zip(&sn.top)
+            .chain(sf.alignment.iter().zip(&sn.alignment))
+        {
+            assert!(rel(*a, *b) < 1e-9, "spectrum: faer {a} vs {name} {b}");
         }
-    }
+        for (model, e) in &f.errors {
+            let g = &n.errors[model];
+            for (a, b) in [(e.train, g.train), (e.test, g.test)] {
+                assert!(rel(a, b) < 1e-9, "{model}: faer {a} vs {name} {b}");
+            }
+        }
+    };
+    #[cfg(feature = "nalgebra")]
+    check(
+        "nalgebra",
+        run_trial(
+            &onestep::linalg::NalgebraBackend::new(2),
+            &c,
+            3,
+            &mut |_| {},
+        )
+        .unwrap(),
+    );
+    #[cfg(feature = "openblas")]
+    check(
+        "openblas",
+        run_trial(
+            &onestep::linalg::OpenBlasBackend::new(2),
+            &c,
+            3,
+            &mut |_| {},
+        )
+        .unwrap(),
+    );
 }

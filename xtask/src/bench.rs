@@ -1,6 +1,6 @@
 //! `cargo xtask bench [--quick] [--vs-numpy] [--threads T] [--features LIST]`: backends side by
-//! side, and the B1 pipeline against NumPy. `--features nalgebra` adds the nalgebra backend's
-//! column (faer is always built).
+//! side, and the B1 pipeline against NumPy. `--features nalgebra,openblas` adds those backends'
+//! columns (faer is always built).
 //!
 //! Runs the criterion suite `benches/backends.rs`, gathers the medians this run wrote under
 //! `<target>/criterion/<op>/<backend>/<size>/new/`, prints one Markdown table with a column per

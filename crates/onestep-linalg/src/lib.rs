@@ -18,3 +18,5 @@ pub use krylov::{KrylovParams, SvdTop, SymTop};
 pub use backends::faer::FaerBackend;
 #[cfg(feature = "nalgebra")]
 pub use backends::nalgebra::NalgebraBackend;
+#[cfg(feature = "openblas")]
+pub use backends::openblas::OpenBlasBackend;

@@ -3,3 +3,5 @@
 pub mod faer;
 #[cfg(feature = "nalgebra")]
 pub mod nalgebra;
+#[cfg(feature = "openblas")]
+pub mod openblas;
