@@ -1273,13 +1273,24 @@ impl Panel {
             );
         }
 
-        // Labels of reference lines, annotations.
+        // Labels of reference lines (below the legend where it would hide them), annotations.
+        let legend = self.legend_place(&plot, &xa, &ya);
         for (x, label) in &self.vlines {
             if label.is_empty() {
                 continue;
             }
             if let Some(p) = xa.px(*x).filter(|_| xa.contains(*x)) {
-                let (lx, ly) = (p - 3.0, plot.y0 + 4.0);
+                let len = label.chars().count() as f64 * 11.0 * CHAR_WIDTH;
+                let mut ly = plot.y0 + 4.0;
+                if let Some((_, b)) = &legend
+                    && p - 14.0 < b.x1
+                    && p > b.x0
+                    && ly < b.y1
+                    && b.y1 + 4.0 + len < plot.y1
+                {
+                    ly = b.y1 + 4.0;
+                }
+                let lx = p - 3.0;
                 let _ = writeln!(
                     s,
                     r#"<text x="{}" y="{}" font-size="11" fill="{THRESHOLD_GREY}" {HALO} text-anchor="end" transform="rotate(-90 {} {})">{}</text>"#,
@@ -1329,7 +1340,9 @@ impl Panel {
             );
         }
 
-        self.write_legend(s, &plot, &xa, &ya);
+        if let Some((entries, b)) = &legend {
+            self.write_legend(s, entries, b);
+        }
 
         // Note, or a visible "no data" for an empty panel.
         let message = match &self.note {
@@ -1359,10 +1372,12 @@ impl Panel {
     }
 
     /// Legend in the corner of the plot area that hides the fewest data points.
-    fn write_legend(&self, s: &mut String, plot: &Rect, xa: &Axis, ya: &Axis) {
+    /// Where the legend goes: its entries and box, in the corner that hides the least data and
+    /// the fewest threshold labels; None without named series.
+    fn legend_place(&self, plot: &Rect, xa: &Axis, ya: &Axis) -> Option<(Vec<LegendEntry>, Rect)> {
         let entries = self.legend_entries();
         if entries.is_empty() {
-            return;
+            return None;
         }
         let font = 11.0;
         let row = 16.0;
@@ -1409,6 +1424,20 @@ impl Panel {
                 }
             }
         }
+        // Threshold labels run down from the top along their line: keep the legend off them
+        // (weighted like several data points each, since hiding a label loses its meaning).
+        for (x, label) in &self.vlines {
+            if label.is_empty() {
+                continue;
+            }
+            if let Some(p) = xa.px(*x).filter(|_| xa.contains(*x)) {
+                let len = label.chars().count() as f64 * 11.0 * CHAR_WIDTH;
+                for j in 0..=10 {
+                    let pt = (p - 8.0, plot.y0 + 4.0 + len * f64::from(j) / 10.0);
+                    samples.extend([pt; 4]);
+                }
+            }
+        }
         let corners = [
             (plot.x1 - inset - w, plot.y0 + inset),
             (plot.x0 + inset, plot.y0 + inset),
@@ -1428,7 +1457,20 @@ impl Panel {
                 samples.iter().filter(|p| r.contains(**p)).count()
             })
             .unwrap_or(corners[0]);
+        Some((
+            entries,
+            Rect {
+                x0: lx,
+                y0: ly,
+                x1: lx + w,
+                y1: ly + h,
+            },
+        ))
+    }
 
+    fn write_legend(&self, s: &mut String, entries: &[LegendEntry], bx: &Rect) {
+        let (lx, ly, w, h) = (bx.x0, bx.y0, bx.x1 - bx.x0, bx.y1 - bx.y0);
+        let (font, row) = (11.0, 16.0);
         let _ = writeln!(
             s,
             r##"<rect x="{}" y="{}" width="{}" height="{}" rx="2" fill="white" fill-opacity="0.88" stroke="#999999" stroke-width="0.8"/>"##,
