@@ -115,7 +115,7 @@ fn panel_for<B: Backend>(
     if act.coeff(3).is_none_or(|c| c.abs() <= 1e-12) {
         panel
             .annotations
-            .push((0.0, 1.1, "c₃ = 0: no degree-3 spike".into()));
+            .push((0.11, 0.2, "c₃ = 0: no degree-3 spike".into()));
     }
     Ok((panel, results.len()))
 }
