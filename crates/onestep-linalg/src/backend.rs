@@ -122,6 +122,20 @@ pub trait BackendExt: Backend {
         Ok(self.col(&self.spd_solve(a, &rhs)?, 0))
     }
 
+    /// The first `k` columns of `m`, each scaled to unit norm (a zero column stays zero).
+    fn unit_columns(&self, m: &Self::Mat, k: usize) -> Vec<Vec<f64>> {
+        (0..k)
+            .map(|j| {
+                let mut x = self.col(m, j);
+                let norm = x.iter().map(|e| e * e).sum::<f64>().sqrt();
+                if norm > 0.0 {
+                    x.iter_mut().for_each(|e| *e /= norm);
+                }
+                x
+            })
+            .collect()
+    }
+
     /// Singular values of `a` (descending, min(rows, cols) of them) from the eigenvalues of the
     /// smaller Gram matrix; tiny negative eigenvalues from rounding are clamped to zero.
     fn singular_values(&self, a: &Self::Mat) -> Result<Vec<f64>, LinalgError> {
@@ -136,3 +150,23 @@ pub trait BackendExt: Backend {
 }
 
 impl<B: Backend> BackendExt for B {}
+
+/// `Err(NonFinite)` unless every entry is finite (backends check their inputs with it).
+#[cfg(any(feature = "faer", feature = "nalgebra", feature = "openblas"))]
+pub(crate) fn check_finite<'a>(
+    entries: impl IntoIterator<Item = &'a f64>,
+    what: &'static str,
+) -> Result<(), LinalgError> {
+    if entries.into_iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(LinalgError::NonFinite { what })
+    }
+}
+
+/// Panics (a programmer error, naming the operation) unless the shape is square.
+#[cfg(any(feature = "faer", feature = "nalgebra", feature = "openblas"))]
+#[track_caller]
+pub(crate) fn assert_square(what: &str, (rows, cols): (usize, usize)) {
+    assert_eq!(rows, cols, "{what}: a is {rows}x{cols}, not square");
+}

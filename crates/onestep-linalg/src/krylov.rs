@@ -20,7 +20,7 @@
 //! tol = 1e-8 gives values to about 1e-12 relative.
 //! The start block is pseudo-random from a fixed seed, so results are deterministic for a given
 //! backend and thread count.
-use crate::{Backend, LinalgError, Op};
+use crate::{Backend, BackendExt, LinalgError, Op};
 
 /// Top singular triplets of a matrix F: F·vⱼ = sⱼ·uⱼ, Fᵀ·uⱼ ≈ sⱼ·vⱼ.
 #[derive(Clone, Debug)]
@@ -235,17 +235,7 @@ pub fn svd_top<B: Backend>(
     let u: Vec<Vec<f64>> = if k == 0 {
         vec![]
     } else {
-        let um = b.matmul(f, t, &b.from_cols(&v), Op::N, 1.0);
-        (0..k)
-            .map(|j| {
-                let mut x = b.col(&um, j);
-                let nx = norm(&x);
-                if nx > 0.0 {
-                    x.iter_mut().for_each(|e| *e /= nx);
-                }
-                x
-            })
-            .collect()
+        b.unit_columns(&b.matmul(f, t, &b.from_cols(&v), Op::N, 1.0), k)
     };
     let (um, vm) = (mat_from_cols(b, r, &u), mat_from_cols(b, c, &v));
     let (left, right) = if t == Op::N { (um, vm) } else { (vm, um) };
@@ -400,16 +390,7 @@ fn top_eigen<B: Backend>(
             res <= params.tol * scale + floor
         });
         if converged || m >= c {
-            let vectors = (0..k)
-                .map(|j| {
-                    let mut x = b.col(&qy, j);
-                    let nx = norm(&x);
-                    if nx > 0.0 {
-                        x.iter_mut().for_each(|e| *e /= nx);
-                    }
-                    x
-                })
-                .collect();
+            let vectors = b.unit_columns(&qy, k);
             return Ok(Eigs {
                 values: theta[..k].to_vec(),
                 vectors,

@@ -279,15 +279,5 @@ pub(crate) fn singular_vectors<B: Backend>(
     }
     // One product with F for all k vectors (k matrix-vector products would read F k times).
     let op = if form == Form::Primal { Op::N } else { Op::T };
-    let u = b.matmul(f, op, &b.from_cols(&v), Op::N, 1.0);
-    (0..v.len())
-        .map(|j| {
-            let mut x = b.col(&u, j);
-            let norm = x.iter().map(|e| e * e).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                x.iter_mut().for_each(|e| *e /= norm);
-            }
-            x
-        })
-        .collect()
+    b.unit_columns(&b.matmul(f, op, &b.from_cols(&v), Op::N, 1.0), v.len())
 }

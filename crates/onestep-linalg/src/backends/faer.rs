@@ -1,4 +1,5 @@
 //! The default backend: faer (pure Rust, SIMD, rayon-parallel).
+use crate::backend::assert_square;
 use crate::{Backend, Dense, LinalgError, Op, SymEigen};
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::linalg::solvers::Solve;
@@ -53,12 +54,7 @@ fn op(m: &Mat<f64>, t: Op) -> MatRef<'_, f64> {
 }
 
 fn check_finite(m: &Mat<f64>, what: &'static str) -> Result<(), LinalgError> {
-    let ok = (0..m.ncols()).all(|j| m.col(j).iter().all(|v| v.is_finite()));
-    if ok {
-        Ok(())
-    } else {
-        Err(LinalgError::NonFinite { what })
-    }
+    crate::backend::check_finite((0..m.ncols()).flat_map(|j| m.col(j).iter()), what)
 }
 
 impl Backend for FaerBackend {
@@ -201,13 +197,7 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn spd_solve(&self, a: &Mat<f64>, b: &Mat<f64>) -> Result<Mat<f64>, LinalgError> {
-        assert_eq!(
-            a.nrows(),
-            a.ncols(),
-            "spd_solve: a is {}x{}, not square",
-            a.nrows(),
-            a.ncols()
-        );
+        assert_square("spd_solve", (a.nrows(), a.ncols()));
         assert_eq!(
             a.nrows(),
             b.nrows(),
@@ -231,13 +221,7 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn sym_eigen(&self, a: &Mat<f64>) -> Result<SymEigen<Mat<f64>>, LinalgError> {
-        assert_eq!(
-            a.nrows(),
-            a.ncols(),
-            "sym_eigen: a is {}x{}, not square",
-            a.nrows(),
-            a.ncols()
-        );
+        assert_square("sym_eigen", (a.nrows(), a.ncols()));
         check_finite(a, "sym_eigen")?;
         let n = a.nrows();
         if n == 0 {
@@ -261,13 +245,7 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn sym_eigenvalues(&self, a: &Mat<f64>) -> Result<Vec<f64>, LinalgError> {
-        assert_eq!(
-            a.nrows(),
-            a.ncols(),
-            "sym_eigenvalues: a is {}x{}, not square",
-            a.nrows(),
-            a.ncols()
-        );
+        assert_square("sym_eigenvalues", (a.nrows(), a.ncols()));
         check_finite(a, "sym_eigenvalues")?;
         if a.nrows() == 0 {
             return Ok(vec![]);
@@ -334,13 +312,7 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn add_diag(&self, a: &mut Mat<f64>, s: f64) {
-        assert_eq!(
-            a.nrows(),
-            a.ncols(),
-            "add_diag: a is {}x{}, not square",
-            a.nrows(),
-            a.ncols()
-        );
+        assert_square("add_diag", (a.nrows(), a.ncols()));
         for i in 0..a.nrows() {
             a[(i, i)] += s;
         }

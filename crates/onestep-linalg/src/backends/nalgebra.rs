@@ -4,6 +4,7 @@
 //! strips of result columns computed in parallel on the rayon pool, so `threads` is honoured.
 //! Cholesky and the symmetric eigensolver (Householder tridiagonalisation + implicit QR) are
 //! nalgebra's, single-threaded.
+use crate::backend::{assert_square, check_finite};
 use crate::{Backend, Dense, LinalgError, Op, SymEigen};
 use nalgebra::{DMatrix, DMatrixViewMut};
 use rayon::prelude::*;
@@ -30,25 +31,6 @@ impl Default for NalgebraBackend {
     fn default() -> Self {
         Self::new(0)
     }
-}
-
-fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<(), LinalgError> {
-    if m.iter().all(|v| v.is_finite()) {
-        Ok(())
-    } else {
-        Err(LinalgError::NonFinite { what })
-    }
-}
-
-#[track_caller]
-fn square(a: &DMatrix<f64>, what: &str) {
-    assert_eq!(
-        a.nrows(),
-        a.ncols(),
-        "{what}: a is {}x{}, not square",
-        a.nrows(),
-        a.ncols()
-    );
 }
 
 impl Backend for NalgebraBackend {
@@ -155,7 +137,7 @@ impl Backend for NalgebraBackend {
 
     #[track_caller]
     fn spd_solve(&self, a: &DMatrix<f64>, b: &DMatrix<f64>) -> Result<DMatrix<f64>, LinalgError> {
-        square(a, "spd_solve");
+        assert_square("spd_solve", a.shape());
         assert_eq!(
             a.nrows(),
             b.nrows(),
@@ -165,7 +147,7 @@ impl Backend for NalgebraBackend {
             b.nrows(),
             b.ncols()
         );
-        check_finite(a, "spd_solve")?;
+        check_finite(a.iter(), "spd_solve")?;
         let chol = a
             .clone()
             .cholesky()
@@ -178,8 +160,8 @@ impl Backend for NalgebraBackend {
 
     #[track_caller]
     fn sym_eigen(&self, a: &DMatrix<f64>) -> Result<SymEigen<DMatrix<f64>>, LinalgError> {
-        square(a, "sym_eigen");
-        check_finite(a, "sym_eigen")?;
+        assert_square("sym_eigen", a.shape());
+        check_finite(a.iter(), "sym_eigen")?;
         let n = a.nrows();
         if n == 0 {
             return Ok(SymEigen {
@@ -204,8 +186,8 @@ impl Backend for NalgebraBackend {
 
     #[track_caller]
     fn sym_eigenvalues(&self, a: &DMatrix<f64>) -> Result<Vec<f64>, LinalgError> {
-        square(a, "sym_eigenvalues");
-        check_finite(a, "sym_eigenvalues")?;
+        assert_square("sym_eigenvalues", a.shape());
+        check_finite(a.iter(), "sym_eigenvalues")?;
         if a.nrows() == 0 {
             return Ok(vec![]);
         }
@@ -256,7 +238,7 @@ impl Backend for NalgebraBackend {
 
     #[track_caller]
     fn add_diag(&self, a: &mut DMatrix<f64>, s: f64) {
-        square(a, "add_diag");
+        assert_square("add_diag", a.shape());
         for i in 0..a.nrows() {
             a[(i, i)] += s;
         }

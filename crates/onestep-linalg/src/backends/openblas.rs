@@ -7,6 +7,7 @@
 //! sets its size with `openblas_set_num_threads`, a process-wide setting.
 extern crate blas_src;
 
+use crate::backend::{assert_square, check_finite};
 use crate::{Backend, Dense, LinalgError, Op, SymEigen};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ShapeBuilder};
@@ -75,25 +76,6 @@ fn columns(a: &mut Array2<f64>) -> &mut [f64] {
         "openblas backend: matrix not column-major"
     );
     a.as_slice_memory_order_mut().expect("contiguous")
-}
-
-fn check_finite(m: &Array2<f64>, what: &'static str) -> Result<(), LinalgError> {
-    if m.iter().all(|v| v.is_finite()) {
-        Ok(())
-    } else {
-        Err(LinalgError::NonFinite { what })
-    }
-}
-
-#[track_caller]
-fn square(a: &Array2<f64>, what: &str) {
-    assert_eq!(
-        a.nrows(),
-        a.ncols(),
-        "{what}: a is {}x{}, not square",
-        a.nrows(),
-        a.ncols()
-    );
 }
 
 /// `dsyevd` on a column-major copy of `a`: eigenvalues ascending, and the vectors if `vectors`.
@@ -271,7 +253,7 @@ impl Backend for OpenBlasBackend {
 
     #[track_caller]
     fn spd_solve(&self, a: &Array2<f64>, b: &Array2<f64>) -> Result<Array2<f64>, LinalgError> {
-        square(a, "spd_solve");
+        assert_square("spd_solve", a.dim());
         assert_eq!(
             a.nrows(),
             b.nrows(),
@@ -281,7 +263,7 @@ impl Backend for OpenBlasBackend {
             b.nrows(),
             b.ncols()
         );
-        check_finite(a, "spd_solve")?;
+        check_finite(a.iter(), "spd_solve")?;
         let n = a.nrows();
         let mut l = fortran(a);
         let mut x = fortran(b);
@@ -318,8 +300,8 @@ impl Backend for OpenBlasBackend {
 
     #[track_caller]
     fn sym_eigen(&self, a: &Array2<f64>) -> Result<SymEigen<Array2<f64>>, LinalgError> {
-        square(a, "sym_eigen");
-        check_finite(a, "sym_eigen")?;
+        assert_square("sym_eigen", a.dim());
+        check_finite(a.iter(), "sym_eigen")?;
         let n = a.nrows();
         if n == 0 {
             return Ok(SymEigen {
@@ -336,8 +318,8 @@ impl Backend for OpenBlasBackend {
 
     #[track_caller]
     fn sym_eigenvalues(&self, a: &Array2<f64>) -> Result<Vec<f64>, LinalgError> {
-        square(a, "sym_eigenvalues");
-        check_finite(a, "sym_eigenvalues")?;
+        assert_square("sym_eigenvalues", a.dim());
+        check_finite(a.iter(), "sym_eigenvalues")?;
         if a.nrows() == 0 {
             return Ok(vec![]);
         }
@@ -380,7 +362,7 @@ impl Backend for OpenBlasBackend {
 
     #[track_caller]
     fn add_diag(&self, a: &mut Array2<f64>, s: f64) {
-        square(a, "add_diag");
+        assert_square("add_diag", a.dim());
         a.diag_mut().iter_mut().for_each(|v| *v += s);
     }
 }
