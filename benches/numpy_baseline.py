@@ -1,10 +1,10 @@
-"""NumPy/SciPy baseline of the B1 pipeline (performance.md), written the way a careful user would.
+"""NumPy/SciPy baseline of the B1 pipeline (docs/performance.md), written the way a careful user would.
 
 One trial of: three Gaussian batches (gradient step, ridge, test); the one-step update of W0;
 F, F0 and their test counterparts; all singular values of F and F0 (eigvalsh of the Gram
 matrices); the top 4 left singular vectors of F and their alignments with Gram-Schmidt of the
 powers of X beta; ridge (cho_factor/cho_solve) for NN, RF and the infinite-spike models l = 1, 2;
-train/test/clean errors. Conventions as in science.md: x ~ N(0, I_d), rows of W0 on the unit
+train/test/clean errors. Conventions as in docs/model.md: x ~ N(0, I_d), rows of W0 on the unit
 sphere, a ~ N(0, I/N), eta = eta0 * n^alpha, ridge (1/n)|y - F a|^2 + lambda |a|^2, centred
 ReLU, target B = He1 + He2/sqrt(2). Thread count: set OPENBLAS_NUM_THREADS before starting.
 The data come from NumPy's generator, not the Rust one: the timing is comparable, the numbers

@@ -1,5 +1,5 @@
 //! `onestep figure ID --out DIR [--quick] [--threads T] [--seeds K]`: runs one figure of
-//! figures.md and writes DIR/ID.csv (or DIR/ID-TABLE.csv for several tables), DIR/ID.svg,
+//! docs/figures.md and writes DIR/ID.csv (or DIR/ID-TABLE.csv for several tables), DIR/ID.svg,
 //! DIR/ID.png and DIR/ID.manifest.json, each atomically. Computed points are cached as small JSON
 //! files under DIR/.cache/points/ (keyed by a hash of the point's configuration and seed, shared
 //! by figures that use the same point), so an interrupted run restarts where it stopped.
@@ -8,8 +8,8 @@ use crate::{Common, Dispatch, on_backend, with_backend};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use onestep::experiments::figures::{
-    self, Ctx, FIGURES, FigureData, Options, PointCache, PointResult, ProgressEvent,
+use onestep::experiments::{
+    self as figures, Ctx, FIGURES, FigureData, Options, PointCache, PointResult, ProgressEvent,
 };
 use onestep::linalg::Backend;
 use onestep::output::{available_memory, provenance, write_atomic};

@@ -7,6 +7,8 @@ pub use onestep_experiments as experiments;
 pub use onestep_linalg as linalg;
 pub use onestep_metrics as metrics;
 pub use onestep_net as net;
+pub use onestep_pipeline as pipeline;
+pub use onestep_plot as plot;
 pub use onestep_solvers as solvers;
 pub use onestep_theory as theory;
 

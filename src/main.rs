@@ -2,11 +2,11 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use onestep::experiments::{
-    SimConfig, ValidConfig, config::fn_stats, run_trial, simulate::Trial, theory_summary,
-};
 use onestep::linalg::Backend;
 use onestep::output::{available_memory, check_writable, provenance, summarize, write_atomic};
+use onestep::pipeline::{
+    SimConfig, Trial, ValidConfig, run_trial, stats::fn_stats, theory_summary,
+};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -32,7 +32,7 @@ enum Cmd {
     /// Theory only (no simulation).
     #[command(subcommand)]
     Theory(TheoryCmd),
-    /// Draw a figure of figures.md (CSV + SVG + PNG + manifest); `onestep figure list` for the ids.
+    /// Draw a figure of docs/figures.md (CSV + SVG + PNG + manifest); `onestep figure list` for the ids.
     Figure(figure_cmd::FigureArgs),
 }
 
@@ -274,7 +274,7 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 fn simulate(a: SimArgs) -> Result<()> {
-    let lambdas = onestep::experiments::models::parse_lambdas(&a.lambda)?;
+    let lambdas = onestep::pipeline::config::parse_lambdas(&a.lambda)?;
     let raw = SimConfig {
         d: a.d,
         width: a.width,
@@ -532,7 +532,7 @@ fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: 
         }
     }
     println!(
-        "(NN theory column: finite-α spiked equivalent, science.md §6.1 item 6; test errors include the label noise)"
+        "(NN theory column: finite-α spiked equivalent, docs/model.md §6.1 item 6; test errors include the label noise)"
     );
 }
 
@@ -627,7 +627,7 @@ fn theory_spikes(a: SpikesArgs) -> Result<()> {
     if let Some(p) = &a.json {
         check_writable("--json", p)?;
     }
-    let r = onestep::experiments::simulate::spike_report(&cfg)?;
+    let r = onestep::pipeline::theory::spike_report(&cfg)?;
     println!(
         "d={} N={} n={} α={} η₀={} η={:.4} σ={} σ*={} σ_ε={}  ‖β‖²={:.4}",
         cfg.d,

@@ -1,8 +1,8 @@
-//! Every figure of figures.md in `--quick` mode through the library API: the data carries the
+//! Every figure of docs/figures.md in `--quick` mode through the library API: the data carries the
 //! theory values it plots, and theory and simulation agree where the theory is trusted (with
 //! tolerances set by the seed spread at these small sizes). Also: the point cache is used.
-use onestep::experiments::figures::{
-    self, Ctx, FigureData, NoCache, Options, PointCache, PointResult, ProgressEvent,
+use onestep::experiments::{
+    self as figures, Ctx, FigureData, NoCache, Options, PointCache, PointResult, ProgressEvent,
 };
 use onestep::linalg::FaerBackend;
 use std::cell::RefCell;

@@ -1,7 +1,7 @@
 //! The pipeline against theory at moderate size (tolerances shrink with n) and its determinism
 //! across thread counts. Larger sizes run only with ONESTEP_SLOW=1.
-use onestep::experiments::{SimConfig, ValidConfig, run_trial, theory_summary};
 use onestep::linalg::FaerBackend;
+use onestep::pipeline::{SimConfig, ValidConfig, run_trial, theory_summary};
 
 fn cfg(d: usize, alpha: f64, trials: usize) -> ValidConfig {
     SimConfig {

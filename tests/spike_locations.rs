@@ -10,11 +10,11 @@
 //! - degree-2 outlier (smoothed spike functions with step noise, the default) within 4% + 2·SE,
 //!   its alignment within 0.05 + 2·SE;
 //! - the default is closer to the simulation than the plain truncated-Taylor route of
-//!   science.md §4 (no step noise, no smoothing), summed over the three α.
-use onestep::experiments::simulate::spike_inputs;
-use onestep::experiments::{SimConfig, Trial, run_trial};
+//!   docs/model.md §4 (no step noise, no smoothing), summed over the three α.
 use onestep::linalg::FaerBackend;
 use onestep::metrics::mean_sd;
+use onestep::pipeline::theory::spike_inputs;
+use onestep::pipeline::{SimConfig, Trial, run_trial};
 use onestep::theory::{Spectrum, SpikeInputs, SpikePrediction, predict_spikes};
 
 fn spike(inp: &SpikeInputs, k: usize) -> SpikePrediction {

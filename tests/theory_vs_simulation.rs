@@ -8,9 +8,9 @@
 //! test). For target B, y = z + He₂(z)/√2 + σ_ε ε: E y² = 2 + σ_ε² = 2.01 and
 //! E y⁴ = E z⁴ + 6E z²He₂²/2 + E He₂⁴/4 + 6σ_ε²E y² + 3σ_ε⁴ = 3 + 30 + 15 + 0.12 + 0.0003, so
 //! Var y² = 44.08. With only 3 seeds the sample sd alone can come out several times too small.
-use onestep::experiments::{SimConfig, run_trial, theory_summary};
 use onestep::linalg::FaerBackend;
 use onestep::metrics::mean_sd;
+use onestep::pipeline::{SimConfig, run_trial, theory_summary};
 
 /// Finite-size allowance: relative bias ≤ C/√d. At d = 64 the observed relative gaps are up to
 /// ~8% (C ≈ 0.64); C = 0.8 leaves margin without hiding a 1/√d-violating trend.

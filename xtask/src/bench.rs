@@ -6,7 +6,7 @@
 //! `<target>/criterion/<op>/<backend>/<size>/new/`, prints one Markdown table with a column per
 //! backend (GFLOP/s where the benchmark declares its flop count) and writes it to
 //! `out/bench/bench.md` and `out/bench/bench.json` (each via a temporary file and a rename).
-//! With `--vs-numpy` it also times the B1 point of performance.md: the release `onestep simulate`
+//! With `--vs-numpy` it also times the B1 point of docs/performance.md: the release `onestep simulate`
 //! against `benches/numpy_baseline.py` (NumPy/SciPy in `.venv-bench`, created on demand), with
 //! the same thread count, and prints both ratios: NumPy / Rust and Rust / floor.
 use anyhow::{Context, Result, bail};
@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Instant, SystemTime};
 
-/// B1 sizes (performance.md).
+/// B1 sizes (docs/performance.md).
 const B1: (usize, usize, usize, usize) = (1024, 1024, 4096, 8192);
-/// Machine peak used for the floor (performance.md), flop/s.
+/// Machine peak used for the floor (docs/performance.md), flop/s.
 const PEAK: f64 = 78e9;
 
 struct Row {
@@ -385,7 +385,7 @@ fn vs_numpy_run(root: &Path, target: &Path, out_dir: &Path, threads: usize) -> R
     let rust_json = out_dir.join("b1_rust.json");
     let t0 = Instant::now();
     // The sizes and α shared by both sides; B1 fits NN, RF and the infinite-spike models ℓ = 1, 2
-    // (performance.md), so the extra equivalent models `simulate` fits by default are switched off.
+    // (docs/performance.md), so the extra equivalent models `simulate` fits by default are switched off.
     let (ds, ws, ns, nts) = (d.to_string(), w.to_string(), n.to_string(), nt.to_string());
     let shared = [
         "--d", &ds, "--width", &ws, "--n", &ns, "--n-test", &nts, "--alpha", "0.3",

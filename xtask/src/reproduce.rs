@@ -1,6 +1,6 @@
 //! `cargo xtask reproduce [--quick] [--out DIR] [--threads T] [--seeds K] [--fresh] [IDS...]`:
 //! builds the release binary once (`cargo build --release -p onestep`), then runs
-//! `onestep figure ID --out DIR` for every figure of figures.md (or the ids given) and prints a
+//! `onestep figure ID --out DIR` for every figure of docs/figures.md (or the ids given) and prints a
 //! summary with wall times. Default DIR: `out/figures`, or `out/figures-quick` with `--quick`.
 //! Points are cached under DIR/.cache, so an interrupted reproduction resumes where it stopped.
 use anyhow::{Context, Result, bail};

@@ -1,4 +1,4 @@
-//! Random designs and single-index targets, bit-reproducible for any rayon thread count (science.md §2).
+//! Random designs and single-index targets, bit-reproducible for any rayon thread count (docs/model.md §2).
 //!
 //! RNG discipline: each function draws a fixed number of `u64`s from the caller's generator
 //! (one per matrix or vector), and expands each into per-block ChaCha8 streams. Blocks have a
@@ -75,7 +75,7 @@ fn normalise(v: &mut [f64]) {
 }
 
 /// `rows × cols` matrix whose rows are i.i.d. uniform on the unit sphere S^{cols−1}
-/// (normalised rows of [`gaussian_matrix`]; the default W₀ of science.md §2).
+/// (normalised rows of [`gaussian_matrix`]; the default W₀ of docs/model.md §2).
 pub fn sphere_rows<R: Rng + ?Sized>(rng: &mut R, rows: usize, cols: usize) -> Dense {
     let mut m = gaussian_matrix(rng, rows, cols);
     if cols > 0 {
@@ -103,7 +103,7 @@ pub fn child_seed(seed: u64, label: &str) -> u64 {
     splitmix64(seed ^ splitmix64(h))
 }
 
-/// Single-index model y = σ*(⟨x, β*⟩) + σ_ε ε with x ~ N(0, I_d), ε ~ N(0, 1) (science.md §2).
+/// Single-index model y = σ*(⟨x, β*⟩) + σ_ε ε with x ~ N(0, I_d), ε ~ N(0, 1) (docs/model.md §2).
 ///
 /// | field | meaning |
 /// |---|---|

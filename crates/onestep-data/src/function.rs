@@ -1,4 +1,4 @@
-//! Activations and target links σ: evaluation, derivatives, parsing, Hermite coefficients (science.md §2–§3).
+//! Activations and target links σ: evaluation, derivatives, parsing, Hermite coefficients (docs/model.md §2–§3).
 //!
 //! Spec strings (the CLI's `--activation` / `--target`): `relu`, `relu-centered` (alias
 //! `relu-centred`), `tanh`, `erf`, `sigmoid`, `softplus`, `gelu`, `linear`, or
@@ -19,7 +19,7 @@ const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 pub enum Named {
     /// max(z, 0).
     Relu,
-    /// max(z, 0) − 1/√(2π), so that E[σ(ξ)] = 0 (the default activation, science.md §2).
+    /// max(z, 0) − 1/√(2π), so that E[σ(ξ)] = 0 (the default activation, docs/model.md §2).
     ReluCentered,
     /// tanh z.
     Tanh,
@@ -317,7 +317,7 @@ impl Func {
         }
     }
 
-    /// c_0, …, c_kmax with c_k = E[σ(ξ) He_k(ξ)]/k! (science.md §3), so σ = Σ_k c_k He_k.
+    /// c_0, …, c_kmax with c_k = E[σ(ξ) He_k(ξ)]/k! (docs/model.md §3), so σ = Σ_k c_k He_k.
     ///
     /// Exact formulas where they exist:
     /// - ReLU: c_0 = 1/√(2π), c_1 = 1/2, and E[ReLU He_k] = (−1)^{(k−2)/2} (k−3)!!/√(2π) for even

@@ -1,4 +1,4 @@
-//! Probabilists' Hermite polynomials and Gaussian quadrature (science.md §3).
+//! Probabilists' Hermite polynomials and Gaussian quadrature (docs/model.md §3).
 //!
 //! Conventions: He_0 = 1, He_1 = z, He_{k+1}(z) = z He_k(z) − k He_{k−1}(z), so that
 //! E[He_j(ξ) He_k(ξ)] = k! δ_jk for ξ ~ N(0, 1). Expectations are against the standard normal
@@ -14,7 +14,7 @@ pub const QUAD_NODES_PER_PANEL: usize = 20;
 /// Panels of [`gauss_expect`] are at most this wide (before the kink points split them further).
 pub const QUAD_PANEL_WIDTH: f64 = 1.0;
 
-/// He_k(z), by the three-term recurrence He_{k+1} = z He_k − k He_{k−1} (science.md §3).
+/// He_k(z), by the three-term recurrence He_{k+1} = z He_k − k He_{k−1} (docs/model.md §3).
 pub fn he(k: usize, z: f64) -> f64 {
     let (mut prev, mut cur) = (0.0, 1.0); // He_{-1} := 0, He_0 = 1
     for j in 0..k {
@@ -132,7 +132,7 @@ pub fn normal_cdf(z: f64) -> f64 {
 /// Composite 20-point Gauss–Legendre on [−L, L], L = [`QUAD_HALF_WIDTH`], panels at most
 /// [`QUAD_PANEL_WIDTH`] wide, with a panel boundary at every finite point of `breaks` inside the
 /// window. Put the kinks of a piecewise-smooth f in `breaks`; then each panel sees a smooth
-/// integrand and the rule is accurate to ~1e-14 (plain Gauss–Hermite is not: science.md §3).
+/// integrand and the rule is accurate to ~1e-14 (plain Gauss–Hermite is not: docs/model.md §3).
 pub fn gauss_rule(breaks: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let l = QUAD_HALF_WIDTH;
     let n_base = (2.0 * l / QUAD_PANEL_WIDTH).ceil() as usize;

@@ -1,6 +1,6 @@
 //! Inputs for `onestep`: Gaussian designs, single-index targets, activations and their Hermite coefficients.
 //!
-//! Conventions follow `science.md` §2–§3: inputs x ~ N(0, I_d), target y = σ*(⟨x, β*⟩) + σ_ε ε,
+//! Conventions follow `docs/model.md` §2–§3: inputs x ~ N(0, I_d), target y = σ*(⟨x, β*⟩) + σ_ε ε,
 //! probabilists' Hermite polynomials He_k with E[He_j(ξ) He_k(ξ)] = k! δ_jk, and coefficients
 //! c_k = E[σ(ξ) He_k(ξ)] / k! so that σ = Σ_k c_k He_k.
 //!

@@ -1,5 +1,5 @@
 //! Tests for activations: parsing, display round trip, derivatives, Hermite coefficients, second moments.
-// Indexing by k mirrors the c_k formulas; 0.7071067811865476 is the spec string of science.md §7.
+// Indexing by k mirrors the c_k formulas; 0.7071067811865476 is the spec string of docs/model.md §7.
 #![allow(clippy::needless_range_loop, clippy::approx_constant)]
 
 use std::f64::consts::PI;
@@ -228,7 +228,7 @@ fn relu_coefficients_are_exact_and_match_quadrature() {
     close(c[3], 0.0, 0.0, "relu c3");
     close(c[4], -INV_SQRT_2PI / 24.0, 1e-16, "relu c4");
     for k in 2..=16 {
-        // science.md §3: E[ReLU He_k] = (−1)^{(k−2)/2} (k−3)!!/√(2π) for even k ≥ 2, 0 for odd k ≥ 3.
+        // docs/model.md §3: E[ReLU He_k] = (−1)^{(k−2)/2} (k−3)!!/√(2π) for even k ≥ 2, 0 for odd k ≥ 3.
         let want = if k % 2 == 0 {
             let sign = if ((k - 2) / 2) % 2 == 0 { 1.0 } else { -1.0 };
             sign * onestep_data::double_factorial(k as i64 - 3) * INV_SQRT_2PI / factorial(k)
@@ -302,8 +302,8 @@ fn libm_erf(z: f64) -> f64 {
 }
 
 #[test]
-fn science_md_table_fixtures() {
-    // science.md §3 table, printed to 6–7 digits.
+fn model_md_table_fixtures() {
+    // docs/model.md §3 table, printed to 6–7 digits.
     let tanh = f("tanh").hermite_coeffs(4);
     close(tanh[0], 0.0, 1e-14, "tanh c0");
     close(tanh[1], 0.605706, 1e-6, "tanh c1");
@@ -383,7 +383,7 @@ fn linear_and_hermite_coefficients_and_moments() {
         target.hermite_coeffs(4),
         vec![0.0, 1.0, 0.7071067811865476, 0.0, 0.0]
     );
-    // science.md §7: E σ*² = 2 for target B.
+    // docs/model.md §7: E σ*² = 2 for target B.
     close(target.second_moment(), 2.0, 1e-15, "target B second moment");
     // Quadrature of a Hermite sum recovers its coefficients and Σ k! c_k².
     let g = f("hermite:0.5,-1,0.25,0.125,-0.03");
@@ -406,7 +406,7 @@ fn linear_and_hermite_coefficients_and_moments() {
 
 #[test]
 fn quadrature_second_moments_agree_with_parseval() {
-    // E σ² = Σ k! c_k² (science.md §3); smooth activations converge fast.
+    // E σ² = Σ k! c_k² (docs/model.md §3); smooth activations converge fast.
     for name in ["tanh", "erf", "sigmoid", "softplus", "gelu"] {
         let func = f(name);
         let c = func.hermite_coeffs(30);

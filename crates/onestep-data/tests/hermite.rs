@@ -1,5 +1,5 @@
 //! Tests for Hermite polynomials and the two quadrature rules: closed forms and orthogonality.
-// Indexing by k mirrors the c_k formulas; 0.7071067811865476 is the spec string of science.md §7.
+// Indexing by k mirrors the c_k formulas; 0.7071067811865476 is the spec string of docs/model.md §7.
 #![allow(clippy::needless_range_loop, clippy::approx_constant)]
 
 use onestep_data::hermite::{gauss_rule, normal_cdf};
@@ -148,8 +148,8 @@ fn gauss_hermite_weights_nodes_and_exactness() {
 }
 
 #[test]
-fn gauss_hermite_is_poor_at_a_kink_as_science_md_says() {
-    // science.md §3: 200 nodes give c₂ ≈ 0.19906 for ReLU (exact 0.1994711).
+fn gauss_hermite_is_poor_at_a_kink_as_model_md_says() {
+    // docs/model.md §3: 200 nodes give c₂ ≈ 0.19906 for ReLU (exact 0.1994711).
     let (z, w) = gauss_hermite(200);
     let c2: f64 = z
         .iter()

@@ -1,6 +1,6 @@
 //! What `onestep` measures: errors, β overlap, spike detection, alignments with polynomial
-//! features (science.md §4–§5), and mean ± sd summaries over trials. Plain slices in, numbers out.
-use serde::Serialize;
+//! features (docs/model.md §4–§5), and mean ± sd summaries over trials. Plain slices in, numbers out.
+use serde::{Deserialize, Serialize};
 
 /// Mean squared difference (1/n)Σ(a_i − b_i)².
 #[track_caller]
@@ -22,9 +22,9 @@ pub fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
 
-/// Errors of one fitted model (science.md §5). `test` includes the label noise, `test_clean` is
+/// Errors of one fitted model (docs/model.md §5). `test` includes the label noise, `test_clean` is
 /// the noiseless risk E(σ*(⟨x,β*⟩) − f̂(x))²; they differ by about σ_ε².
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Errors {
     /// (1/n)‖ỹ − F̂a‖² on the ridge batch.
     pub train: f64,
@@ -36,7 +36,20 @@ pub struct Errors {
     pub test_clean: f64,
 }
 
-/// β overlap: ⟨β, β*⟩ and ‖β‖² (science.md §4).
+impl Errors {
+    /// The value of `metric` (`train`, `train_penalised`, `test`, `test_clean`); NaN otherwise.
+    pub fn get(&self, metric: &str) -> f64 {
+        match metric {
+            "train" => self.train,
+            "train_penalised" => self.train_penalised,
+            "test" => self.test,
+            "test_clean" => self.test_clean,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// β overlap: ⟨β, β*⟩ and ‖β‖² (docs/model.md §4).
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 pub struct Overlap {
     /// ⟨β, β*⟩.
@@ -58,7 +71,7 @@ pub fn beta_overlap(beta: &[f64], beta_star: &[f64]) -> Overlap {
 ///
 /// Justification: the top singular value of F₀ fluctuates on the Tracy–Widom scale, a relative
 /// O(n^{-2/3}) (0.25% at n = 8192, 1.6% at n = 512); the step also moves the bulk edge of F itself
-/// by a small amount (science.md §7: 105.2 → 106 at d = 2048, α = 0.3, i.e. 0.8%). A fixed 3%
+/// by a small amount (docs/model.md §7: 105.2 → 106 at d = 2048, α = 0.3, i.e. 0.8%). A fixed 3%
 /// clears both at the sizes we run while keeping every separated spike of the reference table
 /// (the weakest, 120 vs 105.2, is 14% above the edge). The margin grows as n^{-1/3} for small n.
 pub fn spike_margin(n: usize) -> f64 {
@@ -76,7 +89,7 @@ pub fn spikes_detected(values: &[f64], bulk_edge: f64, margin: f64, exclude: usi
 }
 
 /// Orthonormalised polynomial features: g_k = Gram–Schmidt of t^{∘k} against t^{∘1..k−1}, unit norm,
-/// for k = 1..=kmax (science.md §4; u_k ≈ g_k).
+/// for k = 1..=kmax (docs/model.md §4; u_k ≈ g_k).
 pub fn polynomial_directions(t: &[f64], kmax: usize) -> Vec<Vec<f64>> {
     let mut basis: Vec<Vec<f64>> = Vec::with_capacity(kmax);
     for k in 1..=kmax {

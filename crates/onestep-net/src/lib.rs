@@ -1,4 +1,4 @@
-//! Two-layer network f(x) = aᵀσ(Wx), its initialisation and ONE gradient step on W (science.md §2).
+//! Two-layer network f(x) = aᵀσ(Wx), its initialisation and ONE gradient step on W (docs/model.md §2).
 //!
 //! Conventions: no 1/√N prefactor; loss L(W) = (1/2n)‖y − σ(XWᵀ)a‖²; the step adds η·G with
 //! G = −∇L(W₀) = (1/n)[(a rᵀ) ⊙ σ′(W₀Xᵀ)]X and η = η₀·n^α. The second layer `a` is held fixed.
@@ -15,7 +15,7 @@ pub enum Init {
     Gaussian,
 }
 
-/// Which residual enters the gradient (science.md §2).
+/// Which residual enters the gradient (docs/model.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Residual {
     /// r = y: the initial output is dropped, as in the paper's analysis (default).

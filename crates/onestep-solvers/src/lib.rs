@@ -1,6 +1,6 @@
 //! Ridge regression and spectra of feature matrices, generic over a [`Backend`].
 //!
-//! Ridge convention (science.md §5): â = argmin_a (1/n)‖y − Fa‖² + λ‖a‖²
+//! Ridge convention (docs/model.md §5): â = argmin_a (1/n)‖y − Fa‖² + λ‖a‖²
 //! = (FᵀF + nλI)⁻¹Fᵀy = Fᵀ(FFᵀ + nλI)⁻¹y, so λ is NOT pre-multiplied by n by the caller.
 //! [`GramEigen`] decomposes the smaller Gram matrix once and serves the singular values, the
 //! leading left singular vectors and ridge fits at any number of penalties.

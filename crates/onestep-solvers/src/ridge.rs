@@ -36,7 +36,7 @@ pub fn ridge<B: Backend>(b: &B, f: &B::Mat, y: &[f64], lambda: f64) -> Result<Ri
     ridge_unpenalised(b, f, &[], y, lambda)
 }
 
-/// Ridge on F plus unpenalised columns P (science.md §5 model 4):
+/// Ridge on F plus unpenalised columns P (docs/model.md §5 model 4):
 /// min over (a, γ) of (1/n)‖y − Fa − Pγ‖² + λ‖a‖², solved by Cholesky.
 #[track_caller]
 pub fn ridge_unpenalised<B: Backend>(
@@ -175,7 +175,7 @@ fn small_spd_solve(mut m: Vec<Vec<f64>>, mut r: Vec<f64>) -> Option<Vec<f64>> {
 }
 
 /// One eigendecomposition of the smaller Gram matrix of F, reused for the spectrum and for ridge
-/// at any number of penalties (science.md §5): with FᵀF = VΛVᵀ,
+/// at any number of penalties (docs/model.md §5): with FᵀF = VΛVᵀ,
 /// â(λ) = V(Λ + nλ)⁻¹VᵀFᵀy (primal); with FFᵀ = UΛUᵀ, â(λ) = FᵀU(Λ + nλ)⁻¹Uᵀy (dual).
 #[derive(Clone, Debug)]
 pub struct GramEigen<'a, B: Backend> {

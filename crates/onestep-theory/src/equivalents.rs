@@ -1,25 +1,25 @@
 //! Deterministic equivalents of the ridge training and test errors in the proportional limit
 //! (n, d, N → ∞, φ = n/d, ψ = N/d fixed): the random-features baseline (ℓ = 0) and the
-//! infinite-spike models ℓ = 1, 2, … that form the staircase (science.md §5 item 4, §6, §6.1
+//! infinite-spike models ℓ = 1, 2, … that form the staircase (docs/model.md §5 item 4, §6, §6.1
 //! items 1–5). Derivation and validation: `docs/theory.md`.
 //!
-//! Conventions (science.md §5): `â = argmin (1/n)‖ỹ − Fa − Pγ‖² + λ‖a‖²`, λ NOT multiplied by
+//! Conventions (docs/model.md §5): `â = argmin (1/n)‖ỹ − Fa − Pγ‖² + λ‖a‖²`, λ NOT multiplied by
 //! n inside the norm; F = F₀ = σ(X̃W₀ᵀ) is penalised, the columns P = (X̃β)^{∘k} (k in the
 //! degree set) are not. `noise` is the label-noise standard deviation σ_ε.
 //!
-//! Route (science.md §6.1):
+//! Route (docs/model.md §6.1):
 //! 1. F₀ ≈ c₀11ᵀ + A + c₁TVᵀ, rows of A ~ N(0, Σ), Σ = c₁²W₀W₀ᵀ + c_{>1}²I, T = X̃Q,
 //!    V = W₀Q, VᵀV ≈ ψI, Q a basis of span(β, β*).
 //! 2. m = (1/n) tr (AAᵀ/n + λ)⁻¹ solves `m = 1/(λ + (N/n)·E_τ[τ/(1+τm)])`.
 //! 3. For u, v functions of (⟨x,β*⟩, ⟨x,β⟩, ε), with R = (F₀F₀ᵀ/n + λ)⁻¹ (Woodbury on the
 //!    rank-2 part): `(1/n)uᵀRv → m⟨u,v⟩ − q⟨Πu,Πv⟩`, `q = m²c₁²ψ𝔲/(1 + mc₁²ψ𝔲)`,
-//!    `𝔲 = E_τ[1/(1+τm)]` (this is science.md's `m·s`, using `κ − ψ = −ψ𝔲`, which avoids the
+//!    `𝔲 = E_τ[1/(1+τm)]` (this is docs/model.md's `m·s`, using `κ − ψ = −ψ𝔲`, which avoids the
 //!    cancellation in κ − ψ); `(1/n)uᵀR²v = −∂_λ` of it.
 //! 4. ⟨x,β*⟩ ~ N(0,1), ⟨x,β⟩ ~ N(0,‖β‖²), covariance c*₁ ([`crate::overlap`]).
 //! 5. γ̂ = Q(P,P)⁻¹Q(P,y), train = λ²·Q₂(y − Pγ̂), test = train/(λm)² (GCV), clean = test − σ_ε².
 //!
 //! An activation mean c₀ ≠ 0 adds c₀11ᵀ, a rank-one term whose strength c₀²N → ∞ in the
-//! limit: by science.md §6.1 item 6 with H → ∞ in that direction it acts exactly as an
+//! limit: by docs/model.md §6.1 item 6 with H → ∞ in that direction it acts exactly as an
 //! unpenalised constant column, which is how it is implemented (finite-N corrections O(1/N)).
 
 use crate::TheoryError;
@@ -112,7 +112,7 @@ pub fn check(s: &Setting) -> Result<(), TheoryError> {
     Ok(())
 }
 
-/// Resolvent quantities of the bulk at the setting's λ (science.md §6.1 item 2).
+/// Resolvent quantities of the bulk at the setting's λ (docs/model.md §6.1 item 2).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bulk {
     /// m = lim (1/n) tr (AAᵀ/n + λ)⁻¹.
@@ -200,7 +200,7 @@ pub(crate) enum El {
     Poly(BiPoly),
 }
 
-/// Gaussian L² inner products over (⟨x,β*⟩, ⟨x,β⟩, ε) (science.md §6.1 items 3–4).
+/// Gaussian L² inner products over (⟨x,β*⟩, ⟨x,β⟩, ε) (docs/model.md §6.1 items 3–4).
 pub(crate) struct Gauss<'a> {
     pub(crate) target: &'a FnStats,
     pub(crate) noise: f64,
@@ -370,7 +370,7 @@ pub fn errors_for_degrees(s: &Setting, degrees: &[usize]) -> Result<Errors, Theo
 }
 
 /// Errors of the infinite-spike model ℓ (unpenalised columns k = 1..=ℓ; ℓ = 0 is the RF
-/// baseline), Marchenko–Pastur bulk (science.md §5 item 4, §6.1).
+/// baseline), Marchenko–Pastur bulk (docs/model.md §5 item 4, §6.1).
 pub fn errors(s: &Setting, ell: usize) -> Result<Errors, TheoryError> {
     let degrees: Vec<usize> = (1..=ell).collect();
     errors_for_degrees(s, &degrees)
@@ -380,7 +380,7 @@ pub fn errors(s: &Setting, ell: usize) -> Result<Errors, TheoryError> {
 /// ([`spike_degrees`]) and the errors of the infinite-spike model whose unpenalised columns
 /// are exactly those spike degrees. When every c_k ≠ 0 that is the model `errors(s, ℓ)`;
 /// with zero coefficients (e.g. centred ReLU, c₃ = 0) degrees without a spike are left out,
-/// since their rank-one term vanishes (science.md §3). Each distinct degree set is evaluated
+/// since their rank-one term vanishes (docs/model.md §3). Each distinct degree set is evaluated
 /// once.
 pub fn staircase(
     s: &Setting,

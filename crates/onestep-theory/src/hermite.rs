@@ -1,5 +1,5 @@
 //! Hermite descriptions of functions ([`FnStats`]) and exact Gaussian moments of polynomials
-//! of two jointly Gaussian projections (science.md §3, §6 "Mehler's formula gives the needed
+//! of two jointly Gaussian projections (docs/model.md §3, §6 "Mehler's formula gives the needed
 //! Hermite cross-moments").
 //!
 //! Conventions: probabilists' Hermite polynomials, `E[He_j(ξ) He_k(ξ)] = k! δ_jk`,
@@ -63,7 +63,7 @@ impl FnStats {
         self.coeffs.len().saturating_sub(1)
     }
 
-    /// Non-linear energy `c_{>1}² = E f² − c_0² − c_1²` (science.md §3), clamped at 0.
+    /// Non-linear energy `c_{>1}² = E f² − c_0² − c_1²` (docs/model.md §3), clamped at 0.
     pub fn nonlinear_energy(&self) -> f64 {
         let c0 = self.coeff(0).unwrap_or(0.0);
         let c1 = self.coeff(1).unwrap_or(0.0);
@@ -71,7 +71,7 @@ impl FnStats {
     }
 
     /// Centred ReLU `max(z,0) − 1/√(2π)` with exact coefficients up to degree `kmax`
-    /// (science.md §3: `E[ReLU·He_k] = (−1)^{(k−2)/2} (k−3)!!/√(2π)` for even k ≥ 2).
+    /// (docs/model.md §3: `E[ReLU·He_k] = (−1)^{(k−2)/2} (k−3)!!/√(2π)` for even k ≥ 2).
     pub fn relu_centred(kmax: usize) -> Self {
         let mut s = Self::relu(kmax);
         s.second_moment -= s.coeffs[0] * s.coeffs[0];

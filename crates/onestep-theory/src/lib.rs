@@ -1,9 +1,9 @@
 //! Theory for `onestep`: spike thresholds, β-overlap and spike-strength predictions, and
 //! deterministic equivalents of the ridge errors (random-features baseline, infinite-spike
-//! staircase, finite-α spiked equivalent), all in scalar maths (science.md §4–§6.1).
+//! staircase, finite-α spiked equivalent), all in scalar maths (docs/model.md §4–§6.1).
 //!
 //! Functions are described by their Hermite coefficients ([`FnStats`]); the caller computes
-//! them (exactly for kinked activations, see science.md §3). This crate depends on no
+//! them (exactly for kinked activations, see docs/model.md §3). This crate depends on no
 //! linear-algebra library: the only matrices are tiny k×k systems solved by hand
 //! ([`small`]). The derivations, their sources and how they are validated are in
 //! `docs/theory.md`.

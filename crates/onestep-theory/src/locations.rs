@@ -1,10 +1,10 @@
-//! Spike locations and alignments after one step (science.md §4, §6 "outlier locations and
+//! Spike locations and alignments after one step (docs/model.md §4, §6 "outlier locations and
 //! alignments"): where the outlier singular values of `F = σ(X̃Wᵀ)` sit, where the bulk ends,
 //! and how well each outlier's left singular vector aligns with the polynomial feature
 //! `GS(t^{∘k})`, `t = X̃β` (Gram–Schmidt of the k-th power against the powers 1..k−1, not
 //! against the constant). Derivation and validation: `docs/theory.md` §9.
 //!
-//! Model (science.md §6.1 items 1 and 6): `F ≈ A + LMᵀ`, rows of A i.i.d. N(0, Σ),
+//! Model (docs/model.md §6.1 items 1 and 6): `F ≈ A + LMᵀ`, rows of A i.i.d. N(0, Σ),
 //! `Σ = c₁²W₀W₀ᵀ + c_{>1}²I`, L the functions of u = ⟨x̃,β⟩/‖β‖ and of an independent
 //! standard w (the second projection): `u`, `w` (linear part `c₁TVᵀ`, M columns `c₁W₀q`,
 //! `MᵀM` block `c₁²(N/d)I`), plus the spike part, the mean of neuron j's activation given u.
@@ -20,13 +20,13 @@
 //! realised a is given). T_r(s) comes from [`ScaledCoeffs`] (the caller has σ) or, for a
 //! polynomial σ, exactly from its coefficients. Without either, the "taylor" route expands
 //! m_j in powers of κ_j instead: columns E_ξ(u + √γξ)^k for k ≤ 8 with c_k ≠ 0 and M columns
-//! `c₁^k c_k (η‖β‖)^k a^{∘k}` (science.md §4's route when γ = 0), plus the constant when
+//! `c₁^k c_k (η‖β‖)^k a^{∘k}` (docs/model.md §4's route when γ = 0), plus the constant when
 //! c₀ ≠ 0 (M column `c₀1_N`). The Taylor series in κ converges only for |κ| ≲ 1, so at large
 //! α it invents outliers (degree ≥ 4) and overshoots degree 2; the smoothed route does not.
 //!
 //! Outliers. With `G = E[llᵀ]`, `H = MᵀM` and the bulk Stieltjes transform
 //! `m(z) = lim (1/n) tr (AAᵀ/n − z)⁻¹`, the outliers of `FFᵀ/n` are the z above the bulk with
-//! `det(G + (m𝔲H)⁻¹) = 0`, `𝔲 = E_τ[1/(1+τm)]` (science.md's `det(mG − ((κ′−1)H)⁻¹) = 0`,
+//! `det(G + (m𝔲H)⁻¹) = 0`, `𝔲 = E_τ[1/(1+τm)]` (docs/model.md's `det(mG − ((κ′−1)H)⁻¹) = 0`,
 //! κ′ − 1 = −𝔲). After orthonormalising L (G = I, `Ȟ = C H Cᵀ`), each eigenvalue h of Ȟ with
 //! `1/h < g_edge` gives one outlier at the unique m ∈ (m_edge, 0) with `−m𝔲(m) = 1/h`;
 //! z follows from the physical branch `z(m) = −1/m + (N/n) E_τ[τ/(1+τm)]` and the singular
@@ -92,7 +92,7 @@ impl PartialEq for ScaledCoeffs {
 /// | `step_noise` | spike functions E_ξ(u + √γ ξ)^k instead of u^k (default true) | |
 /// | `act_scaled` | σ's Hermite coefficients at scales s ≥ 1 (smoothed route) | finite |
 ///
-/// The residual is `labels` (science.md §2), the convention under which G ≈ c₁aβᵀ.
+/// The residual is `labels` (docs/model.md §2), the convention under which G ≈ c₁aβᵀ.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SpikeInputs {
     /// Batch size n.
@@ -116,7 +116,7 @@ pub struct SpikeInputs {
     /// Realised second layer a (length N), overriding the Gaussian moments of a ~ N(0, I/N).
     pub a: Option<Vec<f64>>,
     /// Whether the spike functions include the step's per-neuron noise direction (module docs,
-    /// "Step noise"); `false` gives the plain truncated-Taylor route of science.md §4, kept for
+    /// "Step noise"); `false` gives the plain truncated-Taylor route of docs/model.md §4, kept for
     /// comparison.
     pub step_noise: bool,
     /// σ's coefficients at larger scales, for the smoothed spike functions (module docs). None:
@@ -204,7 +204,7 @@ pub struct SpikeReport {
     pub bulk_edge: f64,
     /// One entry per degree k ≤ 8 with c_k ≠ 0 (separated or not), increasing k.
     pub spikes: Vec<SpikePrediction>,
-    /// Outlier of the mean term c₀11ᵀ (c₀ ≠ 0 only; not a learned spike, science.md §3).
+    /// Outlier of the mean term c₀11ᵀ (c₀ ≠ 0 only; not a learned spike, docs/model.md §3).
     pub mean_outlier: Option<f64>,
     /// Outliers not attributed to a spike degree or to the mean (e.g. the linear part
     /// c₁TVᵀ alone), in singular values of F.
@@ -969,7 +969,7 @@ mod tests {
         assert!(predict_spikes(&inp, Spectrum::MarchenkoPastur).is_err());
     }
 
-    /// science.md §7 (d = N = 2048, n = 8192, 3 seeds): bulk edge 105.2; α = 0.3: 421, 124;
+    /// docs/model.md §7 (d = N = 2048, n = 8192, 3 seeds): bulk edge 105.2; α = 0.3: 421, 124;
     /// α = 0.4: 1022, 492 and no further outlier (the third value, 120, is the widened bulk).
     #[test]
     fn reference_numbers_d2048() {

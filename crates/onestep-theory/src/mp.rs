@@ -1,4 +1,4 @@
-//! Spectral averages over the bulk covariance `Σ = c₁² W₀W₀ᵀ + c_{>1}² I` (science.md §6.1
+//! Spectral averages over the bulk covariance `Σ = c₁² W₀W₀ᵀ + c_{>1}² I` (docs/model.md §6.1
 //! item 1–2), for the Marchenko–Pastur law of ratio ψ or for a caller-given spectrum.
 //!
 //! With `τ = a μ + b` (`a = c₁²`, `b = c_{>1}²`, μ an eigenvalue of W₀W₀ᵀ) the resolvent

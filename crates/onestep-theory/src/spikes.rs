@@ -1,7 +1,7 @@
 //! Spike thresholds, spike counts, the predicted overlap of β = Xᵀy/n with β*, and raw spike
-//! strengths (science.md §1, §4, §6).
+//! strengths (docs/model.md §1, §4, §6).
 //!
-//! # Raw spike strength (derivation, science.md §4)
+//! # Raw spike strength (derivation, docs/model.md §4)
 //! After one step, `W = W₀ + ηG` with `G ≈ c₁ a βᵀ` (labels residual), so the pre-activation
 //! of neuron i at x̃ moves by `δ_i = η c₁ a_i ⟨x̃, β⟩`. Taylor-expanding σ and replacing
 //! `σ^{(k)}(⟨x̃,w_i⟩)/k!` by its mean `c_k` gives the rank-one terms
@@ -9,7 +9,7 @@
 //! `‖(X̃β)^{∘k}‖² = Σ_i ⟨x̃_i,β⟩^{2k} ≈ n ‖β‖^{2k} (2k−1)!!`, and for `a ~ N(0, I_N/N)`,
 //! `‖a^{∘k}‖² ≈ N · N^{−k} (2k−1)!!`. Hence
 //! `θ_k = |c₁^k c_k| η^k ‖(X̃β)^{∘k}‖ ‖a^{∘k}‖ ≈ |c₁^k c_k| η^k ‖β‖^k (2k−1)!! √n N^{(1−k)/2}`:
-//! the two square roots √((2k−1)!!) multiply to (2k−1)!!, so the form printed in science.md
+//! the two square roots √((2k−1)!!) multiply to (2k−1)!!, so the form printed in docs/model.md
 //! §4 is exact at this order (we re-derived it, it is not a simplification). Against the bulk
 //! `‖F₀‖_op ≍ √n`, with η = η₀ n^α and N ∝ n, `θ_k/√n ≍ n^{αk − (k−1)/2}`: spike k separates
 //! iff `α > (k−1)/(2k)`.
@@ -20,7 +20,7 @@ use crate::hermite::{FnStats, double_factorial};
 /// Magnitude below which a Hermite coefficient counts as zero for spike purposes.
 pub const COEFF_ZERO: f64 = 1e-12;
 
-/// Threshold `(k−1)/(2k)` above which the degree-k spike separates (science.md §1);
+/// Threshold `(k−1)/(2k)` above which the degree-k spike separates (docs/model.md §1);
 /// `threshold(1) = 0`. Panics for k = 0 (degree 0 is the mean, never a learned spike).
 pub fn threshold(k: usize) -> f64 {
     assert!(k >= 1, "spike degrees start at 1 (got 0)");
@@ -28,7 +28,7 @@ pub fn threshold(k: usize) -> f64 {
 }
 
 /// Degrees `1 ≤ k ≤ kmax` with `|c_k| > 1e-12` and `α > (k−1)/(2k)`, increasing
-/// (science.md §1, §3: zero coefficients give no spike). Degrees beyond the given
+/// (docs/model.md §1, §3: zero coefficients give no spike). Degrees beyond the given
 /// coefficients are not reported. Valid for 0 ≤ α < 1/2; for α ≥ 1/2 every degree with
 /// c_k ≠ 0 is reported (outside the theory's range).
 pub fn spike_degrees(alpha: f64, act: &FnStats, kmax: usize) -> Vec<usize> {
@@ -43,7 +43,7 @@ pub fn spike_count(alpha: f64, act: &FnStats, kmax: usize) -> usize {
 }
 
 /// Predicted overlap of β = Xᵀy/n with the unit target direction β* (labels residual,
-/// science.md §4), in the proportional limit with φ = n/d.
+/// docs/model.md §4), in the proportional limit with φ = n/d.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Overlap {
     /// `⟨β, β*⟩ → c*₁`.
@@ -54,7 +54,7 @@ pub struct Overlap {
     pub cosine: f64,
 }
 
-/// β-overlap prediction: `⟨β,β*⟩ → c*₁`, `‖β‖² → c*₁² + (Eσ*² + σ_ε²)/φ` (science.md §4).
+/// β-overlap prediction: `⟨β,β*⟩ → c*₁`, `‖β‖² → c*₁² + (Eσ*² + σ_ε²)/φ` (docs/model.md §4).
 /// `noise` is the label-noise standard deviation σ_ε.
 pub fn overlap(target: &FnStats, noise: f64, phi: f64) -> Result<Overlap, TheoryError> {
     target.validate("target")?;

@@ -3,7 +3,7 @@
 //! residual), in pure Rust at d = N = 200, n = 4d (Householder tridiagonalisation + implicit
 //! QL written here, residuals checked).
 //!
-//! Setting (science.md §2, §7): centred ReLU, target B = He₁ + He₂/√2, σ_ε = 0.1, η₀ = 1,
+//! Setting (docs/model.md §2, §7): centred ReLU, target B = He₁ + He₂/√2, σ_ε = 0.1, η₀ = 1,
 //! α ∈ {0, 0.2, 0.3}, W₀ rows uniform on the sphere, a ~ N(0, I/N). The prediction is fed
 //! the realised eigenvalues of W₀W₀ᵀ, the realised a and the realised ‖β‖² (all are inputs
 //! of the theory at finite size; at N = 200 the fourth moment of a alone fluctuates by ~20%
@@ -16,7 +16,7 @@
 //! outlier sits +2.7–2.8% above the prediction on average (single seeds +0.3% … +7.1%), the
 //! alignment within 0.01; the finite-d error of G ≈ c₁aβᵀ and of the Gaussian equivalent is
 //! O(d^{−1/2}) ≈ 7% at d = 200, so 5% on the mean of 3 seeds is the tightest honest band. The degree-2 outlier is
-//! reported, not asserted beyond a loose 35% band (science.md §4: the low-rank route is
+//! reported, not asserted beyond a loose 35% band (docs/model.md §4: the low-rank route is
 //! 7–20% low for the degree-2 spike at large d; at d = 200 it is worse).
 
 use onestep_theory::{FnStats, ScaledCoeffs, Spectrum, SpikeInputs, gs_power, predict_spikes};

@@ -1,5 +1,5 @@
 //! Simulation against theory: the random-features baseline and the infinite-spike models
-//! ℓ = 1, 2 (science.md §5 item 4), simulated in pure Rust at small d (naive Cholesky written
+//! ℓ = 1, 2 (docs/model.md §5 item 4), simulated in pure Rust at small d (naive Cholesky written
 //! here), compared with [`onestep_theory::errors`].
 //!
 //! Setting: centred ReLU, target B (σ* = He₁ + He₂/√2), n = 4d, N = d, λ = 0.1, σ_ε = 0.1,
@@ -7,7 +7,7 @@
 //! (X̃β)^{∘k}. The test error is estimated on fresh inputs as the noiseless risk plus σ_ε²
 //! (the label noise is independent, so this only removes variance).
 //!
-//! The spiked equivalents (science.md §5 item 1) at α = 0.2 and 0.35 (η₀ = 1, a ~ N(0, I/N),
+//! The spiked equivalents (docs/model.md §5 item 1) at α = 0.2 and 0.35 (η₀ = 1, a ~ N(0, I/N),
 //! all columns penalised) are simulated on the same draws and compared with
 //! [`onestep_theory::spiked_errors`].
 //!
@@ -17,7 +17,7 @@
 //! (1/n)‖ỹ‖² of target B at n = 800), so se ≈ 1.2–2.5%; 3·se keeps false alarms below ~0.3%
 //! per comparison. The finite-d bias b(d) is O(d^{−1/2}): observed deviations were within
 //! ±2% for RF / ℓ = 1, 2 and the α = 0.2 spiked model and +2.5% for the α = 0.35 spiked model
-//! at d = 200 (science.md §6.1 item 6 reports slower convergence of the spiked equivalent at
+//! at d = 200 (docs/model.md §6.1 item 6 reports slower convergence of the spiked equivalent at
 //! larger α), and within ±1.3% on the test error at d = 800 (4 seeds); 5% leaves room for
 //! that bias while a wrong constant in the theory (≳ 10%) still fails. `ONESTEP_SLOW=1`
 //! additionally runs d = 400 and 800.

@@ -8,11 +8,17 @@
 //! has c₃ = 0, so no degree-3 spike) and σ = He₁ + ½He₂ + ⅙He₃, which has all three.
 use super::SeriesErr;
 use super::*;
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 use spike_locations::{Sweep, relu_sweep};
 
-const ID: &str = "alignment";
-/// σ = He₁ + ½He₂ + ⅙He₃ (figures.md, `spectrum` panel 4).
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "alignment",
+    paper: "Fig. 2",
+    description: "|⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1, 2, 3 against α, simulation and theory",
+};
+const ID: &str = INFO.id;
+/// σ = He₁ + ½He₂ + ⅙He₃ (docs/figures.md, `spectrum` panel 4).
 pub const POLY: &str = "hermite:0,1,0.5,0.16666666666666666";
 
 fn poly_sweep(opts: &Options) -> Sweep {

@@ -1,13 +1,19 @@
-//! Figure `equivalence` (the equivalence theorem, science.md §5): |error(NN) − error(model)|
+//! Figure `equivalence` (the equivalence theorem, docs/model.md §5): |error(NN) − error(model)|
 //! against n on log–log axes, n = 4d, N = d, at α = 0.2 (one spike) and α = 0.3 (two spikes),
 //! for each equivalent model fitted on the same data (spiked, conditional Gaussian, Hermite-ℓ)
 //! and for the infinite-spike model with ℓ(α) columns (the limit). Per seed the absolute
 //! difference is taken, then mean ± sd over seeds. A guide ∝ n^{−1/2} is drawn for scale.
 use super::SeriesErr;
 use super::*;
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 
-const ID: &str = "equivalence";
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "equivalence",
+    paper: "Thm 4.x",
+    description: "|error(NN) − error(equivalent)| against n on log–log axes at α = 0.2 and 0.3",
+};
+const ID: &str = INFO.id;
 /// Models compared with the network.
 pub const MODELS: [&str; 5] = ["spiked", "cget", "hermite", "inf_spike_1", "inf_spike_2"];
 const ALPHAS: [f64; 2] = [0.2, 0.3];

@@ -7,9 +7,15 @@
 //! silently.
 use super::*;
 use super::{ErrTriple, SeriesErr};
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 
-const ID: &str = "errors";
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "errors",
+    paper: "Fig. 3 left/middle",
+    description: "training and test error against α for targets A and B: NN, spiked and conditional-Gaussian equivalents, RF, best linear, infinite-spike levels",
+};
+const ID: &str = INFO.id;
 
 /// d and the α grid.
 fn sizes(opts: &Options) -> (usize, Vec<f64>, Vec<u64>) {
@@ -59,7 +65,7 @@ pub fn run<B: Backend>(
         let results = evaluate(ID, b, opts, ctx, &points)?;
         total += results.len();
         let cfg0 = check(ID, &base(0.0), opts)?;
-        let s = staircase::setting(&cfg0);
+        let s = onestep_pipeline::theory::setting(&cfg0, cfg0.lambda);
         let th_err = |source| FigureError::Theory { figure: ID, source };
         let limits: Vec<onestep_theory::Errors> = (0..=2)
             .map(|l| onestep_theory::errors(&s, l))

@@ -1,11 +1,17 @@
 //! Figure `overlap` (paper Prop. 3.1): ⟨β,β*⟩, cos∠(β,β*) and ‖β‖² of β = Xᵀy/n against n/d
 //! for targets A and B, simulation (mean ± sd) against the limits ⟨β,β*⟩ → c*₁,
-//! ‖β‖² → c*₁² + (Eσ*² + σ_ε²)d/n ([`onestep_theory::overlap`], science.md §4). Only β is
+//! ‖β‖² → c*₁² + (Eσ*² + σ_ε²)d/n ([`onestep_theory::overlap`], docs/model.md §4). Only β is
 //! computed per point (same random streams as a full trial, so the same β).
 use super::*;
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 
-const ID: &str = "overlap";
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "overlap",
+    paper: "Prop. 3.1",
+    description: "⟨β,β*⟩, cos∠(β,β*) and ‖β‖² against n/d, simulation and theory",
+};
+const ID: &str = INFO.id;
 
 pub fn run<B: Backend>(
     b: &B,

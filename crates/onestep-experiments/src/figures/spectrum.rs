@@ -4,10 +4,16 @@
 //! predicted bulk edge and outlier locations ([`onestep_theory::predict_spikes`], MP bulk); the
 //! separated singular values annotated with the degree they are matched to.
 use super::*;
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 use spike_locations::spike_theory;
 
-const ID: &str = "spectrum";
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "spectrum",
+    paper: "Fig. 1/2",
+    description: "histograms of the singular values of F at α = 0, 0.2, 0.3 (centred ReLU) and α = 0.36 (σ = He₁ + ½He₂ + ⅙He₃), bulk of F₀ overlaid, spikes annotated with their degree",
+};
+const ID: &str = INFO.id;
 
 pub fn run<B: Backend>(
     b: &B,

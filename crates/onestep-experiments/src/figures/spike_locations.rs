@@ -1,18 +1,24 @@
 //! Figure `spike-locations` (paper Fig. 2): the top six singular values of F against α (mean ±
 //! sd over seeds), the predicted outlier locations (crosses), the predicted bulk edge and the
 //! thresholds (k−1)/(2k). Theory: [`onestep_theory::predict_spikes`] with the Marchenko–Pastur
-//! bulk (science.md §4, §6.1 item 6).
+//! bulk (docs/model.md §4, §6.1 item 6).
 //!
 //! Which predictions are drawn: every degree k ≤ 3 whose predicted location is finite, and a
 //! degree k ≥ 4 only if its location is finite and at most 2θ_k (θ_k the raw strength). For
-//! α ≳ 0.38 the degree-≥4 roots of the BBP equation can be spurious (`locations.rs`, science.md
+//! α ≳ 0.38 the degree-≥4 roots of the BBP equation can be spurious (`locations.rs`, docs/model.md
 //! §4); those are kept in the CSV with `plotted = 0`.
 use super::SeriesErr;
 use super::*;
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 use onestep_theory::SpikeReport;
 
-const ID: &str = "spike-locations";
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "spike-locations",
+    paper: "Fig. 2",
+    description: "top six singular values of F against α (mean ± sd), predicted outlier locations, bulk edge, thresholds (k−1)/(2k)",
+};
+const ID: &str = INFO.id;
 /// Singular values drawn per α.
 pub const RANKS: usize = 6;
 
@@ -92,7 +98,8 @@ pub(crate) fn spike_theory(
     figure: &'static str,
     cfg: &ValidConfig,
 ) -> Result<SpikeReport, FigureError> {
-    crate::simulate::spike_report(cfg).map_err(|source| FigureError::Theory { figure, source })
+    onestep_pipeline::theory::spike_report(cfg)
+        .map_err(|source| FigureError::Theory { figure, source })
 }
 
 pub fn run<B: Backend>(

@@ -1,6 +1,6 @@
 //! Figure `staircase` (paper Fig. 3 right): the limiting training and test error of the network
 //! against α (n, d, N → ∞ with n = 4d, N = d), which is the infinite-spike error with ℓ(α)
-//! unpenalised polynomial columns ([`onestep_theory::staircase`], science.md §5 item 4, §6):
+//! unpenalised polynomial columns ([`onestep_theory::staircase`], docs/model.md §5 item 4, §6):
 //! a staircase dropping at the thresholds (k−1)/(2k) of the degrees with c_k ≠ 0. Two pairs:
 //! target B with centred ReLU (drops at 1/4 and 3/8) and a richer pair σ = σ* = He₁ + ½He₂ +
 //! ⅙He₃ + ¹⁄₂₄He₄ (c₁..c₄ ≠ 0, drops at 1/4, 1/3, 3/8). A pair with unit energy in every
@@ -9,9 +9,15 @@
 //! growing d on top, and the finite-α spiked-equivalent theory at the largest d (dotted), which
 //! shows where the finite-n points are heading.
 use super::*;
-use crate::plot::{Mark, Panel, Series};
+use onestep_plot::{Mark, Panel, Series};
 
-const ID: &str = "staircase";
+/// This figure's registry entry.
+pub const INFO: FigureInfo = FigureInfo {
+    id: "staircase",
+    paper: "Fig. 3 right",
+    description: "limiting training and test error against α (staircase) for target B and a richer pair, simulation at growing d on top",
+};
+const ID: &str = INFO.id;
 /// Richer activation: He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄ (c₁..c₄ ≠ 0).
 pub const RICH_ACTIVATION: &str = "hermite:0,1,0.5,0.16666666666666666,0.041666666666666664";
 /// Richer target: the same polynomial (components of energy 1, ½, ⅙, ¹⁄₂₄).
@@ -65,17 +71,6 @@ fn levels(opts: &Options) -> Vec<Level> {
 /// n_test of the simulations (equal to the `errors` figure's so the target-B points are shared).
 pub(crate) fn n_test(opts: &Options) -> usize {
     if opts.quick { 2048 } else { 8192 }
-}
-
-pub(crate) fn setting(cfg: &ValidConfig) -> onestep_theory::Setting {
-    onestep_theory::Setting {
-        phi: cfg.n as f64 / cfg.d as f64,
-        psi: cfg.width as f64 / cfg.d as f64,
-        lambda: cfg.lambda,
-        noise: cfg.noise,
-        act: cfg.act_stats.clone(),
-        target: cfg.target_stats.clone(),
-    }
 }
 
 pub fn run<B: Backend>(
@@ -141,7 +136,7 @@ pub fn run<B: Backend>(
             }
         };
         let ref_cfg = check(ID, &base(levels[0].d, 0.0), opts)?;
-        let s = setting(&ref_cfg);
+        let s = onestep_pipeline::theory::setting(&ref_cfg, ref_cfg.lambda);
         let theory_err = |source| FigureError::Theory { figure: ID, source };
         let fine: Vec<f64> = (0..=180).map(|i| 0.45 * i as f64 / 180.0).collect();
         let stairs = onestep_theory::staircase(&s, &fine, MAX_ELL).map_err(theory_err)?;
@@ -245,8 +240,13 @@ pub fn run<B: Backend>(
                 let cfg = check(ID, &base(lv.d, a), opts)?;
                 let st = onestep_theory::staircase(&s, &[a], MAX_ELL).map_err(theory_err)?;
                 let (_, ell, lim) = st[0];
-                let sp =
-                    onestep_theory::spiked_errors(&setting(&cfg), a, cfg.eta0, cfg.n as f64).ok();
+                let sp = onestep_theory::spiked_errors(
+                    &onestep_pipeline::theory::setting(&cfg, cfg.lambda),
+                    a,
+                    cfg.eta0,
+                    cfg.n as f64,
+                )
+                .ok();
                 sim_t.push(vec![
                     key.into(),
                     lv.d.into(),

@@ -1,13 +1,14 @@
 //! Simulation configuration: raw values as given (`SimConfig`) checked once into `ValidConfig`.
-use crate::models::{Model, check_lambdas, parse_models};
-use onestep_data::{Func, gauss_expect};
+use crate::models::{ALL, Model};
+use crate::stats::fn_stats;
+use onestep_data::Func;
 use onestep_net::{Init, Residual};
-use onestep_theory::{FnStats, ScaledCoeffs};
+use onestep_theory::FnStats;
 use serde::Serialize;
 use thiserror::Error;
 
-/// Highest Hermite degree used for theory inputs.
-pub const HERMITE_KMAX: usize = 16;
+/// Most λ values on one path.
+pub const MAX_LAMBDAS: usize = 1000;
 
 /// A configuration value that is not allowed, named by its command-line flag.
 #[derive(Debug, Error)]
@@ -33,7 +34,7 @@ pub enum ConfigError {
     },
 }
 
-/// Unchecked simulation parameters (science.md §2).
+/// Unchecked simulation parameters (docs/model.md §2).
 ///
 /// | field | meaning | allowed |
 /// |---|---|---|
@@ -151,23 +152,6 @@ fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>)
     }
 }
 
-/// σ's Hermite coefficients at input scale s, for the theory's smoothed spike functions.
-pub fn scaled_coeffs(f: &Func) -> ScaledCoeffs {
-    let f = f.clone();
-    ScaledCoeffs(std::sync::Arc::new(move |s| {
-        f.scaled_hermite_coeffs(s, onestep_theory::spiked::SPIKED_MAX_DEGREE)
-    }))
-}
-
-/// Hermite statistics of a function for the theory crate (E f′² by quadrature split at the kinks).
-pub fn fn_stats(f: &Func) -> FnStats {
-    FnStats {
-        coeffs: f.hermite_coeffs(HERMITE_KMAX),
-        second_moment: f.second_moment(),
-        deriv_second_moment: Some(gauss_expect(|z| f.deriv(z).powi(2), f.kinks())),
-    }
-}
-
 impl SimConfig {
     /// Peak memory of one trial in bytes: the three designs, the pre-activations, the four feature
     /// matrices, the weights, two Gram matrices with eigenvectors, and one equivalent model's
@@ -268,5 +252,184 @@ impl SimConfig {
             trials: self.trials,
             seed: self.seed,
         })
+    }
+}
+
+fn allowed_models() -> String {
+    let names: Vec<String> = ALL.iter().map(|m| m.name()).collect();
+    format!(
+        "a comma list of {}, all, none (nn and rf are always fitted)",
+        names.join(", ")
+    )
+}
+
+/// Parses `--models` entries (each may itself be a comma list): names from [`ALL`], `all`,
+/// `none`, and `nn`/`rf` (accepted, always fitted). Returns the selected models in [`ALL`] order.
+pub fn parse_models(entries: &[String]) -> Result<Vec<Model>, ConfigError> {
+    let bad = |v: &str| ConfigError::Invalid {
+        flag: "models",
+        value: format!("{v:?}"),
+        allowed: allowed_models(),
+    };
+    let names: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.split(','))
+        .map(str::trim)
+        .collect();
+    if names.is_empty() || names.iter().any(|s| s.is_empty()) {
+        return Err(bad(&entries.join(",")));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        match name {
+            "all" => out.extend(ALL),
+            "none" | "nn" | "rf" => {}
+            other => out.push(
+                *ALL.iter()
+                    .find(|m| m.name() == other)
+                    .ok_or_else(|| bad(other))?,
+            ),
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(ALL.iter().copied().filter(|m| out.contains(m)).collect())
+}
+
+/// Parses `--lambda`: a comma list `0.01,0.1,1`, or `lo:hi:k` for k log-spaced values from lo to
+/// hi inclusive (`0.01:1:5` = 0.01, 0.0316, 0.1, 0.316, 1), or a mix of both separated by commas.
+/// Only the syntax is checked here; the values are checked by [`check_lambdas`].
+pub fn parse_lambdas(spec: &str) -> Result<Vec<f64>, ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid {
+        flag: "lambda",
+        value: format!("{spec:?}"),
+        allowed: format!(
+            "{why}; give a comma list of penalties > 0 (0.01,0.1,1) or lo:hi:k for k log-spaced values (0.01:1:5)"
+        ),
+    };
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| bad(&format!("{:?} is not a number", s.trim())))
+    };
+    let mut out = Vec::new();
+    for part in spec.split(',') {
+        let fields: Vec<&str> = part.split(':').collect();
+        match fields.as_slice() {
+            [v] if v.trim().is_empty() => return Err(bad("empty entry")),
+            [v] => out.push(num(v)?),
+            [lo, hi, k] => {
+                let (lo, hi) = (num(lo)?, num(hi)?);
+                let k: usize = k.trim().parse().map_err(|_| {
+                    bad(&format!(
+                        "the count {:?} in lo:hi:k is not an integer ≥ 1",
+                        k.trim()
+                    ))
+                })?;
+                if k == 0 || k > MAX_LAMBDAS {
+                    return Err(bad(&format!(
+                        "the count in lo:hi:k must be in 1..={MAX_LAMBDAS} (got {k})"
+                    )));
+                }
+                if !(lo > 0.0 && hi > 0.0 && lo.is_finite() && hi.is_finite()) {
+                    return Err(bad("a log-spaced range needs finite lo > 0 and hi > 0"));
+                }
+                if k == 1 {
+                    out.push(lo);
+                } else {
+                    // lo·(hi/lo)^{i/(k−1)}, endpoints exact.
+                    out.extend((0..k).map(|i| {
+                        if i + 1 == k {
+                            hi
+                        } else {
+                            lo * (hi / lo).powf(i as f64 / (k - 1) as f64)
+                        }
+                    }));
+                }
+            }
+            _ => return Err(bad(&format!("{part:?} is neither a number nor lo:hi:k"))),
+        }
+    }
+    if out.len() > MAX_LAMBDAS {
+        return Err(bad(&format!("at most {MAX_LAMBDAS} values")));
+    }
+    Ok(out)
+}
+
+/// Checks a λ path: non-empty, every value finite and > 0.
+pub fn check_lambdas(lambdas: &[f64]) -> Result<(), ConfigError> {
+    let allowed = "finite penalties > 0 (the ridge penalty in (1/n)‖ỹ − Fa‖² + λ‖a‖²); e.g. --lambda 0.1 or 0.01,0.1,1 or 0.01:1:5";
+    if lambdas.is_empty() {
+        return Err(ConfigError::Invalid {
+            flag: "lambda",
+            value: "an empty list".into(),
+            allowed: allowed.into(),
+        });
+    }
+    if let Some(l) = lambdas.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
+        return Err(ConfigError::Invalid {
+            flag: "lambda",
+            value: l.to_string(),
+            allowed: allowed.into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_syntax() {
+        assert_eq!(parse_lambdas("0.1").unwrap(), vec![0.1]);
+        assert_eq!(parse_lambdas("0.01, 0.1,1").unwrap(), vec![0.01, 0.1, 1.0]);
+        let r = parse_lambdas("0.01:1:5").unwrap();
+        assert_eq!((r[0], r[2], r[4]), (0.01, 0.1, 1.0));
+        let want = [0.01, 0.0316227766, 0.1, 0.316227766, 1.0];
+        assert!(
+            r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{r:?}"
+        );
+        assert_eq!(parse_lambdas("1:1:1").unwrap(), vec![1.0]);
+        for bad in [
+            "", "a", "0.1,", "0.01:1", "0.01:1:0", "0:1:3", "0.1:1:x", "1:2:3:4",
+        ] {
+            let e = parse_lambdas(bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--lambda") && e.contains("allowed"),
+                "{bad}: {e}"
+            );
+        }
+        for bad in [
+            vec![],
+            vec![0.1, f64::NAN],
+            vec![0.0],
+            vec![-1.0],
+            vec![f64::INFINITY],
+        ] {
+            let e = check_lambdas(&bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--lambda") && e.contains("> 0"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn model_names() {
+        assert_eq!(parse_models(&["all".into()]).unwrap(), ALL.to_vec());
+        assert_eq!(
+            parse_models(&["best_linear,spiked".into(), "nn".into()]).unwrap(),
+            vec![Model::Spiked, Model::BestLinear]
+        );
+        assert!(parse_models(&["none".into()]).unwrap().is_empty());
+        for bad in ["spiky", "", "spiked,", "inf_spike_4"] {
+            let e = parse_models(&[bad.into()]).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--models") && e.contains("inf_spike_2"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -1,12 +1,12 @@
-//! The equivalent models of science.md §5 against the network, the infinite-spike models against
+//! The equivalent models of docs/model.md §5 against the network, the infinite-spike models against
 //! the best linear predictor, the λ path at the pipeline level, and bad `--models`/`--lambda`.
 //!
 //! Sizes are small (d ≤ 128 by default, a few seconds in debug); `ONESTEP_SLOW=1` adds d = 256
 //! and 512 to the convergence check.
-use onestep_experiments::models::{ALL, Model};
-use onestep_experiments::{SimConfig, ValidConfig, run_trial};
 use onestep_linalg::FaerBackend;
 use onestep_metrics::Errors;
+use onestep_pipeline::models::{ALL, Model};
+use onestep_pipeline::{SimConfig, ValidConfig, run_trial};
 
 const MEM: f64 = 8e9;
 
@@ -93,7 +93,7 @@ fn equivalents_approach_the_network_at_alpha_0_2() {
 /// risk never falls below the best linear predictor's ‖P_{>1}σ*‖² beyond its fluctuation, at any λ
 /// of a path. ℓ = 2 has the quadratic column (X̃β)^{∘2}: the theory puts it below 1 at a good λ
 /// (0.968 at λ = 1, 0.985 at λ = 0.1, φ = 4, ψ = 1), but only by ~3%, and simulation at d = 256
-/// sits ~5% above the theory (1.018 ± 0.032 at λ = 1 over 6 seeds; science.md §7 has 1.015 at
+/// sits ~5% above the theory (1.018 ± 0.032 at λ = 1 over 6 seeds; docs/model.md §7 has 1.015 at
 /// d = 2048, λ = 0.1), so in simulation we assert the robust part: ℓ = 2 is far below ℓ = 1 at
 /// every λ, and the theory's ℓ = 2 beats the best linear predictor at the best λ of the path.
 /// (Without an intercept column t² = ‖β‖²(He₂(u) + 1) drags a mean offset along, which is why
@@ -155,7 +155,7 @@ fn inf_spike_1_never_beats_best_linear_but_inf_spike_2_does() {
             s1.mean
         );
     }
-    let theory = onestep_experiments::theory_summary(&cfg).expect("theory");
+    let theory = onestep_pipeline::theory_summary(&cfg).expect("theory");
     let best2 = theory
         .errors_path
         .iter()
@@ -279,7 +279,7 @@ fn bad_models_and_lambdas_are_refused() {
         );
     }
     for spec in ["", "x", "1:2", "0.1,,1", "0:1:3"] {
-        let e = onestep_experiments::models::parse_lambdas(spec)
+        let e = onestep_pipeline::config::parse_lambdas(spec)
             .unwrap_err()
             .to_string();
         assert!(

@@ -1,8 +1,8 @@
-//! The equivalent models and baselines of science.md §5, fitted beside the network: which ones
+//! The equivalent models and baselines of docs/model.md §5, fitted beside the network: which ones
 //! exist (`--models`), the λ path (`--lambda`), and how each model's feature matrix is built.
 //!
 //! Every model is ridge on its own feature matrix from the SAME ridge batch (X̃, ỹ), evaluated on
-//! the SAME test set, with the same W₀, a and β = Xᵀy/n as the network (science.md §5):
+//! the SAME test set, with the same W₀, a and β = Xᵀy/n as the network (docs/model.md §5):
 //!
 //! | key | features on the ridge batch | test map x ↦ |
 //! |---|---|---|
@@ -22,7 +22,7 @@
 //!   negligible (degree 2 at α = 0.2 is still ~¼ of the bulk at d = 64), and at α = 0 the degree-1
 //!   term has norm Θ(√n), the size of the bulk, so restricting to the separated degrees
 //!   (`onestep_theory::spike_degrees`, empty at α = 0) would make the "equivalent" equal to RF
-//!   while the network is not (science.md §7: NN 1.657 against RF 1.717 at α = 0).
+//!   while the network is not (docs/model.md §7: NN 1.657 against RF 1.717 at α = 0).
 //! - Hermite-ℓ model ([`hermite_degree`]): ℓ = the largest SEPARATED spike degree
 //!   (`spike_degrees(α)`), at least 2. Not 1: the degree-2 part of σ makes a spike of relative
 //!   size ∝ n^{2α−1/2}, which below α = 1/4 fades only slowly (like n^{−0.1} at α = 0.2); truncating
@@ -40,7 +40,6 @@
 //!   excess over the population optimum is about (test)·d/(n − d). The POPULATION best linear
 //!   predictor c*₀ + c*₁⟨x,β*⟩, whose noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁², is the
 //!   theory value `theory.errors.best_linear`.
-use crate::config::ConfigError;
 use onestep_data::{Func, gaussian_matrix};
 use onestep_linalg::{Backend, Op};
 use onestep_net::Network;
@@ -51,8 +50,6 @@ use rand::Rng;
 pub const BEST_LINEAR_RIDGE: f64 = 1e-8;
 /// Highest spike degree of the `spiked` and `cget` models (the theory's `SPIKED_MAX_DEGREE`).
 pub const MAX_SPIKE_DEGREE: usize = onestep_theory::spiked::SPIKED_MAX_DEGREE;
-/// Most λ values on one path.
-pub const MAX_LAMBDAS: usize = 1000;
 
 /// An optional model fitted beside `nn` and `rf` (which are always fitted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,127 +90,6 @@ impl Model {
     }
 }
 
-fn allowed_models() -> String {
-    let names: Vec<String> = ALL.iter().map(|m| m.name()).collect();
-    format!(
-        "a comma list of {}, all, none (nn and rf are always fitted)",
-        names.join(", ")
-    )
-}
-
-/// Parses `--models` entries (each may itself be a comma list): names from [`ALL`], `all`,
-/// `none`, and `nn`/`rf` (accepted, always fitted). Returns the selected models in [`ALL`] order.
-pub fn parse_models(entries: &[String]) -> Result<Vec<Model>, ConfigError> {
-    let bad = |v: &str| ConfigError::Invalid {
-        flag: "models",
-        value: format!("{v:?}"),
-        allowed: allowed_models(),
-    };
-    let names: Vec<&str> = entries
-        .iter()
-        .flat_map(|e| e.split(','))
-        .map(str::trim)
-        .collect();
-    if names.is_empty() || names.iter().any(|s| s.is_empty()) {
-        return Err(bad(&entries.join(",")));
-    }
-    let mut out = Vec::new();
-    for name in names {
-        match name {
-            "all" => out.extend(ALL),
-            "none" | "nn" | "rf" => {}
-            other => out.push(
-                *ALL.iter()
-                    .find(|m| m.name() == other)
-                    .ok_or_else(|| bad(other))?,
-            ),
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(ALL.iter().copied().filter(|m| out.contains(m)).collect())
-}
-
-/// Parses `--lambda`: a comma list `0.01,0.1,1`, or `lo:hi:k` for k log-spaced values from lo to
-/// hi inclusive (`0.01:1:5` = 0.01, 0.0316, 0.1, 0.316, 1), or a mix of both separated by commas.
-/// Only the syntax is checked here; the values are checked by [`check_lambdas`].
-pub fn parse_lambdas(spec: &str) -> Result<Vec<f64>, ConfigError> {
-    let bad = |why: &str| ConfigError::Invalid {
-        flag: "lambda",
-        value: format!("{spec:?}"),
-        allowed: format!(
-            "{why}; give a comma list of penalties > 0 (0.01,0.1,1) or lo:hi:k for k log-spaced values (0.01:1:5)"
-        ),
-    };
-    let num = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .map_err(|_| bad(&format!("{:?} is not a number", s.trim())))
-    };
-    let mut out = Vec::new();
-    for part in spec.split(',') {
-        let fields: Vec<&str> = part.split(':').collect();
-        match fields.as_slice() {
-            [v] if v.trim().is_empty() => return Err(bad("empty entry")),
-            [v] => out.push(num(v)?),
-            [lo, hi, k] => {
-                let (lo, hi) = (num(lo)?, num(hi)?);
-                let k: usize = k.trim().parse().map_err(|_| {
-                    bad(&format!(
-                        "the count {:?} in lo:hi:k is not an integer ≥ 1",
-                        k.trim()
-                    ))
-                })?;
-                if k == 0 || k > MAX_LAMBDAS {
-                    return Err(bad(&format!(
-                        "the count in lo:hi:k must be in 1..={MAX_LAMBDAS} (got {k})"
-                    )));
-                }
-                if !(lo > 0.0 && hi > 0.0 && lo.is_finite() && hi.is_finite()) {
-                    return Err(bad("a log-spaced range needs finite lo > 0 and hi > 0"));
-                }
-                if k == 1 {
-                    out.push(lo);
-                } else {
-                    // lo·(hi/lo)^{i/(k−1)}, endpoints exact.
-                    out.extend((0..k).map(|i| {
-                        if i + 1 == k {
-                            hi
-                        } else {
-                            lo * (hi / lo).powf(i as f64 / (k - 1) as f64)
-                        }
-                    }));
-                }
-            }
-            _ => return Err(bad(&format!("{part:?} is neither a number nor lo:hi:k"))),
-        }
-    }
-    if out.len() > MAX_LAMBDAS {
-        return Err(bad(&format!("at most {MAX_LAMBDAS} values")));
-    }
-    Ok(out)
-}
-
-/// Checks a λ path: non-empty, every value finite and > 0.
-pub fn check_lambdas(lambdas: &[f64]) -> Result<(), ConfigError> {
-    let allowed = "finite penalties > 0 (the ridge penalty in (1/n)‖ỹ − Fa‖² + λ‖a‖²); e.g. --lambda 0.1 or 0.01,0.1,1 or 0.01:1:5";
-    if lambdas.is_empty() {
-        return Err(ConfigError::Invalid {
-            flag: "lambda",
-            value: "an empty list".into(),
-            allowed: allowed.into(),
-        });
-    }
-    if let Some(l) = lambdas.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
-        return Err(ConfigError::Invalid {
-            flag: "lambda",
-            value: l.to_string(),
-            allowed: allowed.into(),
-        });
-    }
-    Ok(())
-}
-
 /// Spike degrees of the `spiked` and `cget` models: every k in 1..=[`MAX_SPIKE_DEGREE`] with
 /// |c_k| > 1e-12, separated at this α or not (see the module docs for why).
 pub fn equivalent_degrees(act: &FnStats) -> Vec<usize> {
@@ -224,7 +100,7 @@ pub fn equivalent_degrees(act: &FnStats) -> Vec<usize> {
 
 /// Truncation degree ℓ of the Hermite model: the largest separated spike degree at α, at least 2.
 pub fn hermite_degree(alpha: f64, act: &FnStats) -> usize {
-    onestep_theory::spike_degrees(alpha, act, crate::config::HERMITE_KMAX)
+    onestep_theory::spike_degrees(alpha, act, crate::stats::HERMITE_KMAX)
         .last()
         .copied()
         .unwrap_or(1)
@@ -246,7 +122,7 @@ pub fn hermite_noise_sd(act: &FnStats, ell: usize) -> f64 {
 
 /// The low-rank part Σ_k s_k·l_k m_kᵀ of the spiked equivalent on inputs with projections
 /// t = Xβ: returns the columns s_k·t^{∘k} (length n) and a^{∘k} (length N), with
-/// s_k = c₁^k c_k η^k (science.md §4–§5).
+/// s_k = c₁^k c_k η^k (docs/model.md §4–§5).
 pub fn spike_columns(
     act: &FnStats,
     degrees: &[usize],
@@ -328,59 +204,6 @@ pub fn hermite_features<B: Backend, R: Rng + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lambda_syntax() {
-        assert_eq!(parse_lambdas("0.1").unwrap(), vec![0.1]);
-        assert_eq!(parse_lambdas("0.01, 0.1,1").unwrap(), vec![0.01, 0.1, 1.0]);
-        let r = parse_lambdas("0.01:1:5").unwrap();
-        assert_eq!((r[0], r[2], r[4]), (0.01, 0.1, 1.0));
-        let want = [0.01, 0.0316227766, 0.1, 0.316227766, 1.0];
-        assert!(
-            r.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-9),
-            "{r:?}"
-        );
-        assert_eq!(parse_lambdas("1:1:1").unwrap(), vec![1.0]);
-        for bad in [
-            "", "a", "0.1,", "0.01:1", "0.01:1:0", "0:1:3", "0.1:1:x", "1:2:3:4",
-        ] {
-            let e = parse_lambdas(bad).unwrap_err().to_string();
-            assert!(
-                e.starts_with("--lambda") && e.contains("allowed"),
-                "{bad}: {e}"
-            );
-        }
-        for bad in [
-            vec![],
-            vec![0.1, f64::NAN],
-            vec![0.0],
-            vec![-1.0],
-            vec![f64::INFINITY],
-        ] {
-            let e = check_lambdas(&bad).unwrap_err().to_string();
-            assert!(
-                e.starts_with("--lambda") && e.contains("> 0"),
-                "{bad:?}: {e}"
-            );
-        }
-    }
-
-    #[test]
-    fn model_names() {
-        assert_eq!(parse_models(&["all".into()]).unwrap(), ALL.to_vec());
-        assert_eq!(
-            parse_models(&["best_linear,spiked".into(), "nn".into()]).unwrap(),
-            vec![Model::Spiked, Model::BestLinear]
-        );
-        assert!(parse_models(&["none".into()]).unwrap().is_empty());
-        for bad in ["spiky", "", "spiked,", "inf_spike_4"] {
-            let e = parse_models(&[bad.into()]).unwrap_err().to_string();
-            assert!(
-                e.starts_with("--models") && e.contains("inf_spike_2"),
-                "{bad}: {e}"
-            );
-        }
-    }
 
     #[test]
     fn degrees_and_noise() {

@@ -1,0 +1,218 @@
+//! The one bridge from a checked configuration to the theory's inputs ([`setting`],
+//! [`spike_inputs`]) and the theory's predictions for that configuration ([`theory_summary`]).
+use crate::ValidConfig;
+use crate::models::{BEST_LINEAR_RIDGE, equivalent_degrees, hermite_degree, hermite_noise_sd};
+use crate::trial::KMAX;
+use onestep_theory::TheoryError;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How the equivalent models of this configuration are built (see [`crate::models`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct EquivalentsInfo {
+    /// Spike degrees k of the `spiked` and `cget` models (every k ≤ 8 with c_k ≠ 0).
+    pub spike_degrees: Vec<usize>,
+    /// Truncation degree ℓ of the `hermite` model (largest separated spike degree, at least 2).
+    pub hermite_degree: usize,
+    /// Standard deviation of the noise replacing σ's Hermite components of degree > ℓ.
+    pub hermite_noise_sd: f64,
+    /// c_{>1}: scale of the Gaussian part of the `cget` model.
+    pub cget_noise_sd: f64,
+    /// Ridge penalty of the fitted `best_linear` least squares (a numerical safeguard; ≈ OLS).
+    pub best_linear_ridge: f64,
+}
+
+/// Theory errors at one λ of the path.
+#[derive(Clone, Debug, Serialize)]
+pub struct TheoryPathPoint {
+    /// The ridge penalty λ.
+    pub lambda: f64,
+    /// Errors by model, as in [`TheorySummary::errors`].
+    pub errors: BTreeMap<String, onestep_theory::Errors>,
+}
+
+/// The theory's predictions for a configuration (docs/model.md §4, §6).
+#[derive(Clone, Debug, Serialize)]
+pub struct TheorySummary {
+    /// ℓ(α): number of separated spikes, zero Hermite coefficients honoured.
+    pub spike_count: usize,
+    /// Their degrees.
+    pub spike_degrees: Vec<usize>,
+    /// Thresholds (k−1)/(2k) for k = 1..=4.
+    pub thresholds: Vec<f64>,
+    /// Predicted ⟨β, β*⟩, ‖β‖², cos∠ (labels residual).
+    pub beta: onestep_theory::Overlap,
+    /// Proportional-limit errors at the first λ: `rf`, `inf_spike_1..3`, `spiked` (finite-α spiked
+    /// equivalent), and `best_linear`: the POPULATION best affine predictor c*₀ + c*₁⟨x,β*⟩, whose
+    /// noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁² (its expected training error equals its
+    /// test error; the simulated `errors.best_linear` is the fitted least-squares version).
+    pub errors: BTreeMap<String, onestep_theory::Errors>,
+    /// The same at every λ of the path; empty (and not written) for one λ.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors_path: Vec<TheoryPathPoint>,
+    /// Models whose theory could not be computed for this configuration, with the reason.
+    pub unavailable: BTreeMap<String, String>,
+    /// How the simulated equivalent models are built.
+    pub equivalents: EquivalentsInfo,
+    /// Predicted bulk edge ‖F₀‖_op (Marchenko–Pastur bulk, docs/model.md §4); None if unavailable.
+    pub bulk_edge: Option<f64>,
+    /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
+    /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
+    pub spike_locations: Vec<f64>,
+    /// Predicted |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1, 2, 3 (null: no separated degree-k spike).
+    pub alignment: Vec<Option<f64>>,
+    /// The full spike prediction (strengths, locations, alignments per degree).
+    pub spikes: Option<onestep_theory::SpikeReport>,
+}
+
+/// The proportional-limit setting of `cfg` at penalty `lambda`: φ = n/d, ψ = N/d and the
+/// functions' Hermite statistics.
+pub fn setting(cfg: &ValidConfig, lambda: f64) -> onestep_theory::Setting {
+    onestep_theory::Setting {
+        phi: cfg.n as f64 / cfg.d as f64,
+        psi: cfg.width as f64 / cfg.d as f64,
+        lambda,
+        noise: cfg.noise,
+        act: cfg.act_stats.clone(),
+        target: cfg.target_stats.clone(),
+    }
+}
+
+/// Spike predictions for `cfg` on the Marchenko–Pastur bulk (labels residual).
+pub fn spike_report(cfg: &ValidConfig) -> Result<onestep_theory::SpikeReport, TheoryError> {
+    onestep_theory::predict_spikes(
+        &spike_inputs(cfg),
+        onestep_theory::Spectrum::MarchenkoPastur,
+    )
+}
+
+/// Inputs of the spike theory for `cfg`: limiting ‖β‖², Gaussian second layer, step noise, and
+/// σ's coefficients at larger scales for the smoothed spike functions.
+pub fn spike_inputs(cfg: &ValidConfig) -> onestep_theory::SpikeInputs {
+    let mut inp = onestep_theory::SpikeInputs::new(
+        cfg.n,
+        cfg.d,
+        cfg.width,
+        cfg.alpha,
+        cfg.eta0,
+        cfg.noise,
+        cfg.act_stats.clone(),
+        cfg.target_stats.clone(),
+    );
+    inp.act_scaled = Some(crate::stats::scaled_coeffs(&cfg.activation));
+    inp
+}
+
+/// Theory errors at penalty `lambda`, and the models whose theory is unavailable.
+fn theory_errors_at(
+    cfg: &ValidConfig,
+    lambda: f64,
+) -> (
+    BTreeMap<String, onestep_theory::Errors>,
+    BTreeMap<String, String>,
+) {
+    let s = setting(cfg, lambda);
+    let (mut errors, mut unavailable) = (BTreeMap::new(), BTreeMap::new());
+    let mut record = |name: String, r: Result<onestep_theory::Errors, TheoryError>| match r {
+        Ok(e) => {
+            errors.insert(name, e);
+        }
+        Err(e) => {
+            unavailable.insert(name, e.to_string());
+        }
+    };
+    record("rf".into(), onestep_theory::errors(&s, 0));
+    for l in 1..=KMAX {
+        record(format!("inf_spike_{l}"), onestep_theory::errors(&s, l));
+    }
+    if cfg.residual == onestep_net::Residual::Labels {
+        record(
+            "spiked".into(),
+            onestep_theory::spiked_errors(&s, cfg.alpha, cfg.eta0, cfg.n as f64),
+        );
+    } else {
+        unavailable.insert(
+            "spiked".into(),
+            "the finite-α theory is derived for the labels residual only".into(),
+        );
+    }
+    let c = &cfg.target_stats.coeffs;
+    let clean = (cfg.target_stats.second_moment
+        - c.first().map_or(0.0, |v| v * v)
+        - c.get(1).map_or(0.0, |v| v * v))
+    .max(0.0);
+    let noisy = clean + cfg.noise * cfg.noise;
+    errors.insert(
+        "best_linear".into(),
+        onestep_theory::Errors {
+            train: noisy,
+            test: noisy,
+            test_clean: clean,
+        },
+    );
+    (errors, unavailable)
+}
+
+/// Theory for `cfg` (labels residual; values for `full` are reported but not derived for it).
+pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
+    let degrees =
+        onestep_theory::spike_degrees(cfg.alpha, &cfg.act_stats, crate::stats::HERMITE_KMAX);
+    let (errors, unavailable) = theory_errors_at(cfg, cfg.lambda);
+    let errors_path = if cfg.lambdas.len() > 1 {
+        cfg.lambdas
+            .iter()
+            .map(|&lambda| TheoryPathPoint {
+                lambda,
+                errors: theory_errors_at(cfg, lambda).0,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let hermite = hermite_degree(cfg.alpha, &cfg.act_stats);
+    let mut unavailable = unavailable;
+    let spikes = if cfg.residual == onestep_net::Residual::Labels {
+        spike_report(cfg)
+            .map_err(|e| unavailable.insert("spikes".into(), e.to_string()))
+            .ok()
+    } else {
+        unavailable.insert(
+            "spikes".into(),
+            "spike locations are derived for the labels residual only".into(),
+        );
+        None
+    };
+    let mut spike_locations: Vec<f64> = spikes
+        .iter()
+        .flat_map(|r| r.spikes.iter().filter_map(|p| p.trusted_location()))
+        .collect();
+    spike_locations.sort_by(|a, b| b.total_cmp(a));
+    let alignment = (1..=KMAX)
+        .map(|k| {
+            spikes
+                .as_ref()
+                .and_then(|r| r.spikes.iter().find(|p| p.degree == k))
+                .and_then(|p| p.alignment)
+        })
+        .collect();
+    Ok(TheorySummary {
+        bulk_edge: spikes.as_ref().map(|r| r.bulk_edge),
+        spike_locations,
+        alignment,
+        spikes,
+        spike_count: degrees.len(),
+        spike_degrees: degrees,
+        thresholds: (1..=4).map(onestep_theory::threshold).collect(),
+        beta: onestep_theory::overlap(&cfg.target_stats, cfg.noise, cfg.n as f64 / cfg.d as f64)?,
+        errors,
+        errors_path,
+        unavailable,
+        equivalents: EquivalentsInfo {
+            spike_degrees: equivalent_degrees(&cfg.act_stats),
+            hermite_degree: hermite,
+            hermite_noise_sd: hermite_noise_sd(&cfg.act_stats, hermite),
+            cget_noise_sd: cfg.act_stats.nonlinear_energy().sqrt(),
+            best_linear_ridge: BEST_LINEAR_RIDGE,
+        },
+    })
+}

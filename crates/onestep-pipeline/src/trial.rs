@@ -1,0 +1,427 @@
+//! One trial of the pipeline end to end (docs/model.md §2–§5): data, one gradient step, features
+//! before and after, spectra, alignments, ridge fits and errors.
+use crate::ValidConfig;
+use crate::models::{
+    BEST_LINEAR_RIDGE, Model, add_low_rank, cget_features, equivalent_degrees, hermite_degree,
+    hermite_features, spike_columns,
+};
+use onestep_data::{SingleIndex, child_seed, unit_vector};
+use onestep_linalg::{Backend, Op};
+use onestep_metrics::{
+    Errors, Overlap, alignments, beta_overlap, mse, spike_margin, spikes_detected,
+};
+use onestep_net::{Network, step_size};
+use onestep_solvers::{GramEigen, SolverError, ridge_unpenalised};
+use onestep_theory::TheoryError;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How many leading singular values are reported.
+pub const TOP: usize = 8;
+/// Polynomial degrees whose alignment is measured, and infinite-spike models fitted.
+pub const KMAX: usize = 3;
+
+/// Spectrum measurements of one trial.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpectrumStats {
+    /// Leading singular values of F (after the step), descending.
+    pub top: Vec<f64>,
+    /// Leading singular values of F₀ (before the step).
+    pub top_f0: Vec<f64>,
+    /// ‖F₀‖_op, excluding the c₀·11ᵀ mean component when c₀ ≠ 0.
+    pub bulk_edge: f64,
+    /// Singular values of F above bulk_edge·(1 + margin), mean component excluded.
+    pub spikes_detected: usize,
+    /// The relative margin used.
+    pub margin: f64,
+    /// How the spectrum was computed: the pipeline needs every singular value (and ridge at every
+    /// λ), so it always decomposes the Gram matrices fully (`gram-eigen`).
+    pub method: &'static str,
+    /// |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1..=3.
+    pub alignment: Vec<f64>,
+    /// All singular values of F (for histograms; not written to JSON).
+    #[serde(skip)]
+    pub all: Vec<f64>,
+    /// All singular values of F₀.
+    #[serde(skip)]
+    pub all_f0: Vec<f64>,
+}
+
+/// Errors of every fitted model at one penalty of the λ path.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathPoint {
+    /// The ridge penalty λ.
+    pub lambda: f64,
+    /// Errors by model key (`nn`, `rf`, and the selected models of [`crate::models`]).
+    pub errors: BTreeMap<String, Errors>,
+}
+
+/// Everything measured in one trial.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trial {
+    /// Seed of this trial.
+    pub seed: u64,
+    /// Step size η = η₀·n^α.
+    pub eta: f64,
+    /// ⟨β, β*⟩ and ‖β‖² for β = Xᵀy/n.
+    pub beta: Overlap,
+    /// Spectrum of the feature matrices.
+    pub spectrum: SpectrumStats,
+    /// Errors of each fitted model at the FIRST λ of the path: `nn`, `rf`, and the selected ones of
+    /// `spiked`, `cget`, `hermite`, `inf_spike_1..3`, `best_linear` (see [`crate::models`]).
+    pub errors: BTreeMap<String, Errors>,
+    /// The same at every λ of the path, in the order given; empty (and not written) for one λ.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors_path: Vec<PathPoint>,
+}
+
+/// Failure inside a trial.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Solver(#[from] SolverError),
+    #[error(transparent)]
+    Theory(#[from] TheoryError),
+}
+
+/// Labels of the ridge batch and the test set.
+struct Labels<'a> {
+    y: &'a [f64],
+    y_test: &'a [f64],
+    y_test_clean: &'a [f64],
+}
+
+/// The predictor F·coef + Σ_j γ_j p_j.
+fn predict<B: Backend>(
+    b: &B,
+    f: &B::Mat,
+    coef: &[f64],
+    cols: &[Vec<f64>],
+    gamma: &[f64],
+) -> Vec<f64> {
+    let mut p = b.matvec(f, Op::N, coef);
+    for (c, g) in cols.iter().zip(gamma) {
+        p.iter_mut().zip(c).for_each(|(p, c)| *p += g * c);
+    }
+    p
+}
+
+/// Ridge on `f` (decomposed once in `eig`; `ft` on the test set) with unpenalised columns
+/// `cols = (p, p_test)`, at every λ of `lambdas`: one eigendecomposition, one cheap fit per λ.
+fn fit_path<B: Backend>(
+    b: &B,
+    eig: &GramEigen<'_, B>,
+    (f, ft): (&B::Mat, &B::Mat),
+    (p, p_test): (&[Vec<f64>], &[Vec<f64>]),
+    lab: &Labels<'_>,
+    lambdas: &[f64],
+) -> Result<Vec<Errors>, SolverError> {
+    lambdas
+        .iter()
+        .map(|&lambda| {
+            let fit = eig.fit(p, lab.y, lambda)?;
+            let train = mse(&predict(b, f, &fit.coef, p, &fit.unpenalised), lab.y);
+            let test = predict(b, ft, &fit.coef, p_test, &fit.unpenalised);
+            let penalty = lambda * fit.coef.iter().map(|v| v * v).sum::<f64>();
+            Ok(Errors {
+                train,
+                train_penalised: train + penalty,
+                test: mse(&test, lab.y_test),
+                test_clean: mse(&test, lab.y_test_clean),
+            })
+        })
+        .collect()
+}
+
+/// Decomposes `f` once and fits the whole path.
+fn fit_features<B: Backend>(
+    b: &B,
+    f: &B::Mat,
+    ft: &B::Mat,
+    lab: &Labels<'_>,
+    lambdas: &[f64],
+) -> Result<Vec<Errors>, SolverError> {
+    fit_path(b, &GramEigen::new(b, f)?, (f, ft), (&[], &[]), lab, lambdas)
+}
+
+fn powers(t: &[f64], k: usize) -> Vec<f64> {
+    t.iter().map(|x| x.powi(k as i32)).collect()
+}
+
+/// The data of the gradient step: the target model, the step batch's β = Xᵀy/n.
+pub struct StepData {
+    /// y = σ*(⟨x, β*⟩) + σ_ε ε, β* drawn from the `target` stream.
+    pub model: SingleIndex,
+    /// β = Xᵀy/n on the step batch.
+    pub beta: Vec<f64>,
+}
+
+/// β* (stream `target`) and β = Xᵀy/n on the step batch (stream `step`), the first stage of
+/// [`run_trial`]; the network is not needed for it. Returns the step batch on the backend too.
+fn step_data<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> (StepData, B::Mat, Vec<f64>) {
+    let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
+    let model = SingleIndex {
+        beta_star: unit_vector(&mut rng("target"), cfg.d),
+        link: cfg.target.clone(),
+        noise: cfg.noise,
+    };
+    let step = model.sample(&mut rng("step"), cfg.n);
+    let x = b.from_dense(&step.x);
+    drop(step.x);
+    let beta: Vec<f64> = b
+        .matvec(&x, Op::T, &step.y)
+        .into_iter()
+        .map(|v| v / cfg.n as f64)
+        .collect();
+    (StepData { model, beta }, x, step.y)
+}
+
+/// Only ⟨β, β*⟩ and ‖β‖² of trial `seed`: the same streams as [`run_trial`], so the same β.
+pub fn beta_only<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> Overlap {
+    let (s, _, _) = step_data(b, cfg, seed);
+    beta_overlap(&s.beta, &s.model.beta_star)
+}
+
+/// The network before and after the step.
+struct Stepped<B: Backend> {
+    net0: Network<B>,
+    net: Network<B>,
+    eta: f64,
+}
+
+/// W₀, a from the `init` stream, then W = W₀ + ηG on the step batch.
+fn gradient_step<B: Backend>(
+    b: &B,
+    cfg: &ValidConfig,
+    seed: u64,
+    x: B::Mat,
+    y: &[f64],
+) -> Stepped<B> {
+    let mut init = ChaCha8Rng::seed_from_u64(child_seed(seed, "init"));
+    let net0 = Network::init(b, &mut init, cfg.d, cfg.width, cfg.init);
+    let g = net0.gradient(b, &x, y, &cfg.activation, cfg.residual);
+    drop(x);
+    let eta = step_size(cfg.eta0, cfg.alpha, cfg.n);
+    let net = net0.stepped(b, &g, eta);
+    Stepped { net0, net, eta }
+}
+
+/// Spectrum statistics from the two Gram eigendecompositions; `t` = X̃β.
+fn spectrum_stats<B: Backend>(
+    cfg: &ValidConfig,
+    ef: &GramEigen<'_, B>,
+    ef0: &GramEigen<'_, B>,
+    t: &[f64],
+) -> SpectrumStats {
+    let all = ef.singular_values();
+    let all_f0 = ef0.singular_values();
+    // The c₀·11ᵀ mean component (c₀ ≠ 0) is the top singular direction of F₀ and F alike.
+    let exclude = usize::from(cfg.act_stats.coeffs[0].abs() > 1e-12);
+    let bulk_edge = all_f0.get(exclude).copied().unwrap_or(0.0);
+    let margin = spike_margin(cfg.n);
+    let left = ef.left_vectors(KMAX + exclude);
+    SpectrumStats {
+        top: all.iter().take(TOP).copied().collect(),
+        top_f0: all_f0.iter().take(TOP).copied().collect(),
+        bulk_edge,
+        spikes_detected: spikes_detected(&all, bulk_edge, margin, exclude),
+        margin,
+        method: onestep_solvers::spectrum::SpectrumMethod::GramEigen.name(),
+        alignment: alignments(&left[exclude.min(left.len())..], t, KMAX),
+        all,
+        all_f0,
+    }
+}
+
+/// The ridge batch X̃ and test inputs on the backend, with their projections on β.
+struct Inputs<'a, B: Backend> {
+    xr: &'a B::Mat,
+    xt: &'a B::Mat,
+    t: &'a [f64],
+    tt: &'a [f64],
+}
+
+/// Errors of one optional model (not `inf_spike_ℓ`, fitted with RF's decomposition) at every λ.
+fn fit_equivalent<B: Backend>(
+    b: &B,
+    cfg: &ValidConfig,
+    seed: u64,
+    m: Model,
+    s: &Stepped<B>,
+    inp: &Inputs<'_, B>,
+    (f0, f0t): (&B::Mat, &B::Mat),
+    lab: &Labels<'_>,
+) -> Result<Vec<Errors>, SolverError> {
+    let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
+    let lambdas = &cfg.lambdas;
+    let degrees = equivalent_degrees(&cfg.act_stats);
+    let spikes = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.t, &s.net0.a);
+    let spikes_t = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.tt, &s.net0.a);
+    match m {
+        Model::Spiked => {
+            let (sp, spt) = (spikes(), spikes_t());
+            let (mut fs, mut fst) = (f0.clone(), f0t.clone());
+            add_low_rank(b, &mut fs, &sp.0, &sp.1);
+            add_low_rank(b, &mut fst, &spt.0, &spt.1);
+            fit_features(b, &fs, &fst, lab, lambdas)
+        }
+        Model::Cget => {
+            let (sp, spt) = (spikes(), spikes_t());
+            let mut r = rng("cget");
+            let act = &cfg.act_stats;
+            let fc = cget_features(b, inp.xr, &s.net0, act, (&sp.0, &sp.1), &mut r);
+            let fct = cget_features(b, inp.xt, &s.net0, act, (&spt.0, &spt.1), &mut r);
+            fit_features(b, &fc, &fct, lab, lambdas)
+        }
+        Model::Hermite => {
+            let ell = hermite_degree(cfg.alpha, &cfg.act_stats);
+            let mut r = rng("hermite");
+            let fh = hermite_features(b, inp.xr, &s.net, &cfg.act_stats, ell, &mut r);
+            let fht = hermite_features(b, inp.xt, &s.net, &cfg.act_stats, ell, &mut r);
+            fit_features(b, &fh, &fht, lab, lambdas)
+        }
+        Model::BestLinear => {
+            // Affine least squares: slopes on X̃ (ridge BEST_LINEAR_RIDGE), unpenalised intercept.
+            let ones = |k: usize| vec![vec![1.0; k]];
+            let fit = ridge_unpenalised(b, inp.xr, &ones(cfg.n), lab.y, BEST_LINEAR_RIDGE)?;
+            let train = mse(
+                &predict(b, inp.xr, &fit.coef, &ones(cfg.n), &fit.unpenalised),
+                lab.y,
+            );
+            let pt = predict(b, inp.xt, &fit.coef, &ones(cfg.n_test), &fit.unpenalised);
+            let penalty = BEST_LINEAR_RIDGE * fit.coef.iter().map(|v| v * v).sum::<f64>();
+            let e = Errors {
+                train,
+                train_penalised: train + penalty,
+                test: mse(&pt, lab.y_test),
+                test_clean: mse(&pt, lab.y_test_clean),
+            };
+            Ok(vec![e; lambdas.len()])
+        }
+        Model::InfSpike(_) => unreachable!("inf_spike models are fitted with RF's decomposition"),
+    }
+}
+
+/// Errors by model at the first λ, and the whole path when there are several λ.
+fn by_lambda(
+    lambdas: &[f64],
+    per_model: &[(String, Vec<Errors>)],
+) -> (BTreeMap<String, Errors>, Vec<PathPoint>) {
+    let at = |i: usize| {
+        per_model
+            .iter()
+            .map(|(k, e)| (k.clone(), e[i]))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let path = if lambdas.len() > 1 {
+        lambdas
+            .iter()
+            .enumerate()
+            .map(|(i, &lambda)| PathPoint {
+                lambda,
+                errors: at(i),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (at(0), path)
+}
+
+/// Runs one trial with seed `seed`; `stage` is called with a short name before each stage.
+///
+/// Streams: `target` (β*), `init` (W₀, a), `step` (X, y), `ridge` (X̃, ỹ), `test`, `cget` and
+/// `hermite` (the noise matrices of those models, ridge batch first); each is a ChaCha8 generator
+/// seeded by `child_seed(seed, name)`, so results do not depend on the order of stages, on which
+/// models are selected, or on the thread count.
+///
+/// Every model (nn, rf and `cfg.models`) is fitted at every λ of `cfg.lambdas` from ONE
+/// eigendecomposition of its Gram matrix. The equivalent models are built, fitted and dropped one
+/// at a time to bound the memory.
+pub fn run_trial<B: Backend>(
+    b: &B,
+    cfg: &ValidConfig,
+    seed: u64,
+    stage: &mut dyn FnMut(&'static str),
+) -> Result<Trial, PipelineError> {
+    let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
+    let lambdas = &cfg.lambdas;
+    stage("data");
+    let (sd, x, y) = step_data(b, cfg, seed);
+
+    stage("gradient step");
+    let s = gradient_step(b, cfg, seed, x, &y);
+
+    stage("features");
+    let ridge = sd.model.sample(&mut rng("ridge"), cfg.n);
+    let xr = b.from_dense(&ridge.x);
+    drop(ridge.x);
+    let f = s.net.features(b, &xr, &cfg.activation);
+    let f0 = s.net0.features(b, &xr, &cfg.activation);
+    let t = b.matvec(&xr, Op::N, &sd.beta);
+
+    stage("spectra");
+    let ef = GramEigen::new(b, &f)?;
+    let ef0 = GramEigen::new(b, &f0)?;
+    let spectrum = spectrum_stats(cfg, &ef, &ef0, &t);
+
+    stage("test");
+    let test = sd.model.sample(&mut rng("test"), cfg.n_test);
+    let xt = b.from_dense(&test.x);
+    drop(test.x);
+    let tt = b.matvec(&xt, Op::N, &sd.beta);
+    let lab = Labels {
+        y: &ridge.y,
+        y_test: &test.y,
+        y_test_clean: &test.y_clean,
+    };
+
+    stage("ridge");
+    let mut per_model: Vec<(String, Vec<Errors>)> = Vec::new();
+    {
+        let ft = s.net.features(b, &xt, &cfg.activation);
+        let nn = fit_path(b, &ef, (&f, &ft), (&[], &[]), &lab, lambdas)?;
+        per_model.push(("nn".into(), nn));
+    }
+    drop(ef);
+    drop(f);
+    let f0t = s.net0.features(b, &xt, &cfg.activation);
+    let rf = fit_path(b, &ef0, (&f0, &f0t), (&[], &[]), &lab, lambdas)?;
+    per_model.push(("rf".into(), rf));
+    let poly: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&t, k)).collect();
+    let poly_t: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&tt, k)).collect();
+    for m in &cfg.models {
+        if let Model::InfSpike(l) = *m {
+            let cols = (&poly[..l], &poly_t[..l]);
+            let errs = fit_path(b, &ef0, (&f0, &f0t), cols, &lab, lambdas)?;
+            per_model.push((m.name(), errs));
+        }
+    }
+    drop(ef0);
+    let inp = Inputs {
+        xr: &xr,
+        xt: &xt,
+        t: &t,
+        tt: &tt,
+    };
+    for &m in cfg
+        .models
+        .iter()
+        .filter(|m| !matches!(m, Model::InfSpike(_)))
+    {
+        let errs = fit_equivalent(b, cfg, seed, m, &s, &inp, (&f0, &f0t), &lab)?;
+        per_model.push((m.name(), errs));
+    }
+
+    let (errors, errors_path) = by_lambda(lambdas, &per_model);
+    Ok(Trial {
+        seed,
+        eta: s.eta,
+        beta: beta_overlap(&sd.beta, &sd.model.beta_star),
+        spectrum,
+        errors,
+        errors_path,
+    })
+}
