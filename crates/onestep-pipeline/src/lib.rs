@@ -3,6 +3,7 @@
 //! and the one bridge from a checked configuration to the theory's inputs ([`theory`]).
 //! No file IO, no plotting, no figures.
 pub mod config;
+mod fit;
 pub mod models;
 pub mod stats;
 pub mod theory;

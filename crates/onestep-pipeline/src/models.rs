@@ -40,11 +40,17 @@
 //!   excess over the population optimum is about (test)·d/(n − d). The POPULATION best linear
 //!   predictor c*₀ + c*₁⟨x,β*⟩, whose noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁², is the
 //!   theory value `theory.errors.best_linear`.
-use onestep_data::{Func, gaussian_matrix};
+use crate::ValidConfig;
+use crate::fit::{Labels, fit_features, fit_path, powers, predict};
+use onestep_data::{Func, child_seed, gaussian_matrix};
 use onestep_linalg::{Backend, Op};
+use onestep_metrics::{Errors, mse};
 use onestep_net::Network;
+use onestep_solvers::{GramEigen, SolverError, ridge_unpenalised};
 use onestep_theory::FnStats;
 use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// Ridge penalty of the `best_linear` least-squares fit (numerical safeguard only).
 pub const BEST_LINEAR_RIDGE: f64 = 1e-8;
@@ -199,6 +205,134 @@ pub fn hermite_features<B: Backend, R: Rng + ?Sized>(
     b.map_inplace(&mut f, &|s: &mut [f64]| poly.eval_slice(s));
     add_noise(b, &mut f, hermite_noise_sd(act, ell), rng);
     f
+}
+
+/// The ridge batch X̃ and test inputs on the backend, with their projections on β.
+/// The network before and after the step.
+pub(crate) struct Stepped<B: Backend> {
+    pub net0: Network<B>,
+    pub net: Network<B>,
+    pub eta: f64,
+}
+
+pub(crate) struct Inputs<'a, B: Backend> {
+    pub xr: &'a B::Mat,
+    pub xt: &'a B::Mat,
+    pub t: &'a [f64],
+    pub tt: &'a [f64],
+}
+
+impl Model {
+    /// The theory's errors for this model at `s` (docs/theory.md): `None` when the theory has no
+    /// prediction for it (`cget` and `hermite` are checked against `spiked`'s), `Some(Err)` with
+    /// the reason when it has one but not for this configuration.
+    pub fn theory(
+        self,
+        cfg: &ValidConfig,
+        s: &onestep_theory::Setting,
+    ) -> Option<Result<onestep_theory::Errors, String>> {
+        match self {
+            Model::InfSpike(l) => Some(onestep_theory::errors(s, l).map_err(|e| e.to_string())),
+            Model::Spiked if cfg.residual == onestep_net::Residual::Labels => Some(
+                onestep_theory::spiked_errors(s, cfg.alpha, cfg.eta0, cfg.n as f64)
+                    .map_err(|e| e.to_string()),
+            ),
+            Model::Spiked => Some(Err(
+                "the finite-α theory is derived for the labels residual only".into(),
+            )),
+            Model::BestLinear => {
+                // The POPULATION best affine predictor c*₀ + c*₁⟨x,β*⟩: noiseless risk ‖P_{>1}σ*‖².
+                let c = &cfg.target_stats.coeffs;
+                let clean = (cfg.target_stats.second_moment
+                    - c.first().map_or(0.0, |v| v * v)
+                    - c.get(1).map_or(0.0, |v| v * v))
+                .max(0.0);
+                let noisy = clean + cfg.noise * cfg.noise;
+                Some(Ok(onestep_theory::Errors {
+                    train: noisy,
+                    test: noisy,
+                    test_clean: clean,
+                }))
+            }
+            Model::Cget | Model::Hermite => None,
+        }
+    }
+}
+
+impl Model {
+    /// Whether the model is ridge on F₀ plus unpenalised columns, fitted with RF's decomposition.
+    pub fn uses_rf_decomposition(self) -> bool {
+        matches!(self, Model::InfSpike(_))
+    }
+
+    /// Errors of this model at every λ of the path. `rf_eig` is RF's decomposition of F₀, needed
+    /// by (and only by) the models with [`Model::uses_rf_decomposition`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fit<B: Backend>(
+        self,
+        b: &B,
+        cfg: &ValidConfig,
+        seed: u64,
+        s: &Stepped<B>,
+        inp: &Inputs<'_, B>,
+        (f0, f0t): (&B::Mat, &B::Mat),
+        rf_eig: Option<&GramEigen<'_, B>>,
+        lab: &Labels<'_>,
+    ) -> Result<Vec<Errors>, SolverError> {
+        let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
+        let lambdas = &cfg.lambdas;
+        let degrees = equivalent_degrees(&cfg.act_stats);
+        let spikes = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.t, &s.net0.a);
+        let spikes_t = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.tt, &s.net0.a);
+        match self {
+            Model::Spiked => {
+                let (sp, spt) = (spikes(), spikes_t());
+                let (mut fs, mut fst) = (f0.clone(), f0t.clone());
+                add_low_rank(b, &mut fs, &sp.0, &sp.1);
+                add_low_rank(b, &mut fst, &spt.0, &spt.1);
+                fit_features(b, &fs, &fst, lab, lambdas)
+            }
+            Model::Cget => {
+                let (sp, spt) = (spikes(), spikes_t());
+                let mut r = rng("cget");
+                let act = &cfg.act_stats;
+                let fc = cget_features(b, inp.xr, &s.net0, act, (&sp.0, &sp.1), &mut r);
+                let fct = cget_features(b, inp.xt, &s.net0, act, (&spt.0, &spt.1), &mut r);
+                fit_features(b, &fc, &fct, lab, lambdas)
+            }
+            Model::Hermite => {
+                let ell = hermite_degree(cfg.alpha, &cfg.act_stats);
+                let mut r = rng("hermite");
+                let fh = hermite_features(b, inp.xr, &s.net, &cfg.act_stats, ell, &mut r);
+                let fht = hermite_features(b, inp.xt, &s.net, &cfg.act_stats, ell, &mut r);
+                fit_features(b, &fh, &fht, lab, lambdas)
+            }
+            Model::BestLinear => {
+                // Affine least squares: slopes on X̃ (ridge BEST_LINEAR_RIDGE), unpenalised intercept.
+                let ones = |k: usize| vec![vec![1.0; k]];
+                let fit = ridge_unpenalised(b, inp.xr, &ones(cfg.n), lab.y, BEST_LINEAR_RIDGE)?;
+                let train = mse(
+                    &predict(b, inp.xr, &fit.coef, &ones(cfg.n), &fit.unpenalised),
+                    lab.y,
+                );
+                let pt = predict(b, inp.xt, &fit.coef, &ones(cfg.n_test), &fit.unpenalised);
+                let penalty = BEST_LINEAR_RIDGE * fit.coef.iter().map(|v| v * v).sum::<f64>();
+                let e = Errors {
+                    train,
+                    train_penalised: train + penalty,
+                    test: mse(&pt, lab.y_test),
+                    test_clean: mse(&pt, lab.y_test_clean),
+                };
+                Ok(vec![e; lambdas.len()])
+            }
+            Model::InfSpike(l) => {
+                let eig = rf_eig.expect("inf_spike models are fitted with RF's decomposition");
+                let poly: Vec<Vec<f64>> = (1..=l).map(|k| powers(inp.t, k)).collect();
+                let poly_t: Vec<Vec<f64>> = (1..=l).map(|k| powers(inp.tt, k)).collect();
+                fit_path(b, eig, (f0, f0t), (&poly, &poly_t), lab, lambdas)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

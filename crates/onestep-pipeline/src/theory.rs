@@ -1,7 +1,7 @@
 //! The one bridge from a checked configuration to the theory's inputs ([`setting`],
 //! [`spike_inputs`]) and the theory's predictions for that configuration ([`theory_summary`]).
 use crate::ValidConfig;
-use crate::models::{BEST_LINEAR_RIDGE, equivalent_degrees, hermite_degree, hermite_noise_sd};
+use crate::models::{ALL, BEST_LINEAR_RIDGE, equivalent_degrees, hermite_degree, hermite_noise_sd};
 use crate::trial::KMAX;
 use onestep_theory::TheoryError;
 use serde::Serialize;
@@ -113,43 +113,20 @@ fn theory_errors_at(
 ) {
     let s = setting(cfg, lambda);
     let (mut errors, mut unavailable) = (BTreeMap::new(), BTreeMap::new());
-    let mut record = |name: String, r: Result<onestep_theory::Errors, TheoryError>| match r {
-        Ok(e) => {
-            errors.insert(name, e);
+    let rf = onestep_theory::errors(&s, 0).map_err(|e| e.to_string());
+    let models = ALL
+        .iter()
+        .filter_map(|m| Some((m.name(), m.theory(cfg, &s)?)));
+    for (name, r) in std::iter::once(("rf".to_string(), rf)).chain(models) {
+        match r {
+            Ok(e) => {
+                errors.insert(name, e);
+            }
+            Err(e) => {
+                unavailable.insert(name, e);
+            }
         }
-        Err(e) => {
-            unavailable.insert(name, e.to_string());
-        }
-    };
-    record("rf".into(), onestep_theory::errors(&s, 0));
-    for l in 1..=KMAX {
-        record(format!("inf_spike_{l}"), onestep_theory::errors(&s, l));
     }
-    if cfg.residual == onestep_net::Residual::Labels {
-        record(
-            "spiked".into(),
-            onestep_theory::spiked_errors(&s, cfg.alpha, cfg.eta0, cfg.n as f64),
-        );
-    } else {
-        unavailable.insert(
-            "spiked".into(),
-            "the finite-α theory is derived for the labels residual only".into(),
-        );
-    }
-    let c = &cfg.target_stats.coeffs;
-    let clean = (cfg.target_stats.second_moment
-        - c.first().map_or(0.0, |v| v * v)
-        - c.get(1).map_or(0.0, |v| v * v))
-    .max(0.0);
-    let noisy = clean + cfg.noise * cfg.noise;
-    errors.insert(
-        "best_linear".into(),
-        onestep_theory::Errors {
-            train: noisy,
-            test: noisy,
-            test_clean: clean,
-        },
-    );
     (errors, unavailable)
 }
 

@@ -1,17 +1,13 @@
 //! One trial of the pipeline end to end (docs/model.md §2–§5): data, one gradient step, features
 //! before and after, spectra, alignments, ridge fits and errors.
 use crate::ValidConfig;
-use crate::models::{
-    BEST_LINEAR_RIDGE, Model, add_low_rank, cget_features, equivalent_degrees, hermite_degree,
-    hermite_features, spike_columns,
-};
+use crate::fit::{Labels, fit_path};
+use crate::models::{Inputs, Stepped};
 use onestep_data::{SingleIndex, child_seed, unit_vector};
 use onestep_linalg::{Backend, Op};
-use onestep_metrics::{
-    Errors, Overlap, alignments, beta_overlap, mse, spike_margin, spikes_detected,
-};
+use onestep_metrics::{Errors, Overlap, alignments, beta_overlap, spike_margin, spikes_detected};
 use onestep_net::{Network, step_size};
-use onestep_solvers::{GramEigen, SolverError, ridge_unpenalised};
+use onestep_solvers::{GramEigen, SolverError};
 use onestep_theory::TheoryError;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -86,70 +82,6 @@ pub enum PipelineError {
     Theory(#[from] TheoryError),
 }
 
-/// Labels of the ridge batch and the test set.
-struct Labels<'a> {
-    y: &'a [f64],
-    y_test: &'a [f64],
-    y_test_clean: &'a [f64],
-}
-
-/// The predictor F·coef + Σ_j γ_j p_j.
-fn predict<B: Backend>(
-    b: &B,
-    f: &B::Mat,
-    coef: &[f64],
-    cols: &[Vec<f64>],
-    gamma: &[f64],
-) -> Vec<f64> {
-    let mut p = b.matvec(f, Op::N, coef);
-    for (c, g) in cols.iter().zip(gamma) {
-        p.iter_mut().zip(c).for_each(|(p, c)| *p += g * c);
-    }
-    p
-}
-
-/// Ridge on `f` (decomposed once in `eig`; `ft` on the test set) with unpenalised columns
-/// `cols = (p, p_test)`, at every λ of `lambdas`: one eigendecomposition, one cheap fit per λ.
-fn fit_path<B: Backend>(
-    b: &B,
-    eig: &GramEigen<'_, B>,
-    (f, ft): (&B::Mat, &B::Mat),
-    (p, p_test): (&[Vec<f64>], &[Vec<f64>]),
-    lab: &Labels<'_>,
-    lambdas: &[f64],
-) -> Result<Vec<Errors>, SolverError> {
-    lambdas
-        .iter()
-        .map(|&lambda| {
-            let fit = eig.fit(p, lab.y, lambda)?;
-            let train = mse(&predict(b, f, &fit.coef, p, &fit.unpenalised), lab.y);
-            let test = predict(b, ft, &fit.coef, p_test, &fit.unpenalised);
-            let penalty = lambda * fit.coef.iter().map(|v| v * v).sum::<f64>();
-            Ok(Errors {
-                train,
-                train_penalised: train + penalty,
-                test: mse(&test, lab.y_test),
-                test_clean: mse(&test, lab.y_test_clean),
-            })
-        })
-        .collect()
-}
-
-/// Decomposes `f` once and fits the whole path.
-fn fit_features<B: Backend>(
-    b: &B,
-    f: &B::Mat,
-    ft: &B::Mat,
-    lab: &Labels<'_>,
-    lambdas: &[f64],
-) -> Result<Vec<Errors>, SolverError> {
-    fit_path(b, &GramEigen::new(b, f)?, (f, ft), (&[], &[]), lab, lambdas)
-}
-
-fn powers(t: &[f64], k: usize) -> Vec<f64> {
-    t.iter().map(|x| x.powi(k as i32)).collect()
-}
-
 /// The data of the gradient step: the target model, the step batch's β = Xᵀy/n.
 pub struct StepData {
     /// y = σ*(⟨x, β*⟩) + σ_ε ε, β* drawn from the `target` stream.
@@ -182,13 +114,6 @@ fn step_data<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> (StepData, B::M
 pub fn beta_only<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> Overlap {
     let (s, _, _) = step_data(b, cfg, seed);
     beta_overlap(&s.beta, &s.model.beta_star)
-}
-
-/// The network before and after the step.
-struct Stepped<B: Backend> {
-    net0: Network<B>,
-    net: Network<B>,
-    eta: f64,
 }
 
 /// W₀, a from the `init` stream, then W = W₀ + ηG on the step batch.
@@ -232,75 +157,6 @@ fn spectrum_stats<B: Backend>(
         alignment: alignments(&left[exclude.min(left.len())..], t, KMAX),
         all,
         all_f0,
-    }
-}
-
-/// The ridge batch X̃ and test inputs on the backend, with their projections on β.
-struct Inputs<'a, B: Backend> {
-    xr: &'a B::Mat,
-    xt: &'a B::Mat,
-    t: &'a [f64],
-    tt: &'a [f64],
-}
-
-/// Errors of one optional model (not `inf_spike_ℓ`, fitted with RF's decomposition) at every λ.
-fn fit_equivalent<B: Backend>(
-    b: &B,
-    cfg: &ValidConfig,
-    seed: u64,
-    m: Model,
-    s: &Stepped<B>,
-    inp: &Inputs<'_, B>,
-    (f0, f0t): (&B::Mat, &B::Mat),
-    lab: &Labels<'_>,
-) -> Result<Vec<Errors>, SolverError> {
-    let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
-    let lambdas = &cfg.lambdas;
-    let degrees = equivalent_degrees(&cfg.act_stats);
-    let spikes = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.t, &s.net0.a);
-    let spikes_t = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.tt, &s.net0.a);
-    match m {
-        Model::Spiked => {
-            let (sp, spt) = (spikes(), spikes_t());
-            let (mut fs, mut fst) = (f0.clone(), f0t.clone());
-            add_low_rank(b, &mut fs, &sp.0, &sp.1);
-            add_low_rank(b, &mut fst, &spt.0, &spt.1);
-            fit_features(b, &fs, &fst, lab, lambdas)
-        }
-        Model::Cget => {
-            let (sp, spt) = (spikes(), spikes_t());
-            let mut r = rng("cget");
-            let act = &cfg.act_stats;
-            let fc = cget_features(b, inp.xr, &s.net0, act, (&sp.0, &sp.1), &mut r);
-            let fct = cget_features(b, inp.xt, &s.net0, act, (&spt.0, &spt.1), &mut r);
-            fit_features(b, &fc, &fct, lab, lambdas)
-        }
-        Model::Hermite => {
-            let ell = hermite_degree(cfg.alpha, &cfg.act_stats);
-            let mut r = rng("hermite");
-            let fh = hermite_features(b, inp.xr, &s.net, &cfg.act_stats, ell, &mut r);
-            let fht = hermite_features(b, inp.xt, &s.net, &cfg.act_stats, ell, &mut r);
-            fit_features(b, &fh, &fht, lab, lambdas)
-        }
-        Model::BestLinear => {
-            // Affine least squares: slopes on X̃ (ridge BEST_LINEAR_RIDGE), unpenalised intercept.
-            let ones = |k: usize| vec![vec![1.0; k]];
-            let fit = ridge_unpenalised(b, inp.xr, &ones(cfg.n), lab.y, BEST_LINEAR_RIDGE)?;
-            let train = mse(
-                &predict(b, inp.xr, &fit.coef, &ones(cfg.n), &fit.unpenalised),
-                lab.y,
-            );
-            let pt = predict(b, inp.xt, &fit.coef, &ones(cfg.n_test), &fit.unpenalised);
-            let penalty = BEST_LINEAR_RIDGE * fit.coef.iter().map(|v| v * v).sum::<f64>();
-            let e = Errors {
-                train,
-                train_penalised: train + penalty,
-                test: mse(&pt, lab.y_test),
-                test_clean: mse(&pt, lab.y_test_clean),
-            };
-            Ok(vec![e; lambdas.len()])
-        }
-        Model::InfSpike(_) => unreachable!("inf_spike models are fitted with RF's decomposition"),
     }
 }
 
@@ -390,28 +246,21 @@ pub fn run_trial<B: Backend>(
     let f0t = s.net0.features(b, &xt, &cfg.activation);
     let rf = fit_path(b, &ef0, (&f0, &f0t), (&[], &[]), &lab, lambdas)?;
     per_model.push(("rf".into(), rf));
-    let poly: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&t, k)).collect();
-    let poly_t: Vec<Vec<f64>> = (1..=KMAX).map(|k| powers(&tt, k)).collect();
-    for m in &cfg.models {
-        if let Model::InfSpike(l) = *m {
-            let cols = (&poly[..l], &poly_t[..l]);
-            let errs = fit_path(b, &ef0, (&f0, &f0t), cols, &lab, lambdas)?;
-            per_model.push((m.name(), errs));
-        }
-    }
-    drop(ef0);
     let inp = Inputs {
         xr: &xr,
         xt: &xt,
         t: &t,
         tt: &tt,
     };
-    for &m in cfg
-        .models
-        .iter()
-        .filter(|m| !matches!(m, Model::InfSpike(_)))
-    {
-        let errs = fit_equivalent(b, cfg, seed, m, &s, &inp, (&f0, &f0t), &lab)?;
+    let f0s = (&f0, &f0t);
+    // Models on RF's decomposition first, then the others one at a time, to bound the memory.
+    for &m in cfg.models.iter().filter(|m| m.uses_rf_decomposition()) {
+        let errs = m.fit(b, cfg, seed, &s, &inp, f0s, Some(&ef0), &lab)?;
+        per_model.push((m.name(), errs));
+    }
+    drop(ef0);
+    for &m in cfg.models.iter().filter(|m| !m.uses_rf_decomposition()) {
+        let errs = m.fit(b, cfg, seed, &s, &inp, f0s, None, &lab)?;
         per_model.push((m.name(), errs));
     }
 

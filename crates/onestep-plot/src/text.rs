@@ -47,3 +47,22 @@ pub(crate) fn wrap(text: &str, max_chars: usize) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short_and_words_wrap() {
+        assert_eq!(num(1.5), "1.5");
+        assert_eq!(num(2.0), "2");
+        assert_eq!(num(0.126), "0.13");
+        assert_eq!(num(-0.001), "0");
+        assert_eq!(esc("a\u{7}<b"), "a&lt;b");
+        assert_eq!(
+            wrap("one two three four\nfive", 9),
+            ["one two", "three", "four", "five"]
+        );
+        assert_eq!(wrap("unbreakable", 3), ["unbreakable"]);
+    }
+}

@@ -1,0 +1,261 @@
+//! The legend: entries from the named series, the corner that hides the least, and drawing it.
+
+use std::fmt::Write as _;
+
+use crate::axis::{Axis, Rect};
+use crate::figure::{CHAR_WIDTH, Mark, PALETTE, Panel};
+use crate::marks::{color_of, cross, dash_of, marker};
+use crate::text::{esc, num};
+
+/// One legend entry: what is drawn and how.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LegendEntry {
+    pub(crate) name: String,
+    pub(crate) mark: Mark,
+    /// Palette index.
+    pub(crate) color: usize,
+    /// Drawn with an error bar.
+    pub(crate) err: bool,
+}
+
+impl Panel {
+    /// Named series, deduplicated by name, mark and colour, in drawing order.
+    pub(crate) fn legend_entries(&self) -> Vec<LegendEntry> {
+        let mut out: Vec<LegendEntry> = Vec::new();
+        for (i, s) in self.series.iter().enumerate() {
+            if s.name.trim().is_empty() {
+                continue;
+            }
+            let e = LegendEntry {
+                name: s.name.clone(),
+                mark: s.mark,
+                color: color_of(s, i),
+                err: s.yerr.is_some() && matches!(s.mark, Mark::Markers | Mark::Crosses),
+            };
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Where the legend goes: its entries and box, in the corner of the plot area that hides the
+    /// least data and the fewest threshold labels; `None` without named series.
+    pub(crate) fn legend_place(
+        &self,
+        plot: &Rect,
+        xa: &Axis,
+        ya: &Axis,
+    ) -> Option<(Vec<LegendEntry>, Rect)> {
+        let entries = self.legend_entries();
+        if entries.is_empty() {
+            return None;
+        }
+        let font = 11.0;
+        let row = 16.0;
+        let longest = entries
+            .iter()
+            .map(|e| e.name.chars().count())
+            .max()
+            .unwrap_or(0) as f64;
+        let w = 10.0 + 26.0 + 6.0 + longest * font * CHAR_WIDTH + 8.0;
+        let h = entries.len() as f64 * row + 8.0;
+        let inset = 6.0;
+
+        let samples = self.legend_obstacles(plot, xa, ya);
+        let corners = [
+            (plot.x1 - inset - w, plot.y0 + inset),
+            (plot.x0 + inset, plot.y0 + inset),
+            (plot.x1 - inset - w, plot.y1 - inset - h),
+            (plot.x0 + inset, plot.y1 - inset - h),
+        ];
+        let (lx, ly) = corners
+            .iter()
+            .copied()
+            .min_by_key(|&(cx, cy)| {
+                let r = Rect {
+                    x0: cx,
+                    y0: cy,
+                    x1: cx + w,
+                    y1: cy + h,
+                };
+                samples.iter().filter(|p| r.contains(**p)).count()
+            })
+            .unwrap_or(corners[0]);
+        Some((
+            entries,
+            Rect {
+                x0: lx,
+                y0: ly,
+                x1: lx + w,
+                y1: ly + h,
+            },
+        ))
+    }
+
+    /// Points the legend should not cover, in pixels: the drawn data (sampled along lines and
+    /// bars) and threshold labels.
+    fn legend_obstacles(&self, plot: &Rect, xa: &Axis, ya: &Axis) -> Vec<(f64, f64)> {
+        // Sample the drawn data in pixel space.
+        let mut samples: Vec<(f64, f64)> = Vec::new();
+        for series in &self.series {
+            let pts: Vec<Option<(f64, f64)>> = series
+                .points
+                .iter()
+                .map(|&(x, y)| Some((xa.px(x)?, ya.px(y)?)))
+                .collect();
+            let joined = matches!(
+                series.mark,
+                Mark::Line | Mark::Dashed | Mark::Dotted | Mark::Steps
+            );
+            for (k, p) in pts.iter().enumerate() {
+                let Some(p) = p else { continue };
+                samples.push(*p);
+                if let (true, Some(Some(q))) = (joined, pts.get(k + 1)) {
+                    for j in 1..8 {
+                        let t = f64::from(j) / 8.0;
+                        samples.push((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)));
+                    }
+                }
+                if series.mark == Mark::Bars {
+                    let base = if ya.log {
+                        plot.y1
+                    } else {
+                        ya.px(0.0).unwrap_or(plot.y1)
+                    };
+                    for j in 1..6 {
+                        let t = f64::from(j) / 6.0;
+                        samples.push((p.0, p.1 + t * (base - p.1)));
+                    }
+                }
+            }
+        }
+        // Threshold labels run down from the top along their line: keep the legend off them
+        // (weighted like several data points each, since hiding a label loses its meaning).
+        for (x, label) in &self.vlines {
+            if label.is_empty() {
+                continue;
+            }
+            if let Some(p) = xa.px(*x).filter(|_| xa.contains(*x)) {
+                let len = label.chars().count() as f64 * 11.0 * CHAR_WIDTH;
+                for j in 0..=10 {
+                    let pt = (p - 8.0, plot.y0 + 4.0 + len * f64::from(j) / 10.0);
+                    samples.extend([pt; 4]);
+                }
+            }
+        }
+        samples
+    }
+
+    /// Draws the legend box `bx` with one row per entry.
+    pub(crate) fn write_legend(&self, s: &mut String, entries: &[LegendEntry], bx: &Rect) {
+        let (lx, ly, w, h) = (bx.x0, bx.y0, bx.x1 - bx.x0, bx.y1 - bx.y0);
+        let (font, row) = (11.0, 16.0);
+        let _ = writeln!(
+            s,
+            r##"<rect x="{}" y="{}" width="{}" height="{}" rx="2" fill="white" fill-opacity="0.88" stroke="#999999" stroke-width="0.8"/>"##,
+            num(lx),
+            num(ly),
+            num(w),
+            num(h)
+        );
+        for (k, e) in entries.iter().enumerate() {
+            let cy = ly + 4.0 + row * (k as f64 + 0.5);
+            let (sx0, sx1) = (lx + 8.0, lx + 34.0);
+            swatch(s, e, sx0, sx1, cy);
+            let _ = writeln!(
+                s,
+                r#"<text x="{}" y="{}" font-size="{font}">{}</text>"#,
+                num(sx1 + 6.0),
+                num(cy + 4.0),
+                esc(&e.name)
+            );
+        }
+    }
+}
+
+/// The sample of entry `e` between `sx0` and `sx1` on the row centred at `cy`.
+fn swatch(s: &mut String, e: &LegendEntry, sx0: f64, sx1: f64, cy: f64) {
+    let mid = (sx0 + sx1) / 2.0;
+    let color = PALETTE[e.color];
+    match e.mark {
+        Mark::Line | Mark::Dashed | Mark::Dotted => {
+            let dash = dash_of(e.mark)
+                .map(|d| format!(r#" stroke-dasharray="{d}""#))
+                .unwrap_or_default();
+            let width = if e.mark == Mark::Dotted { 2.2 } else { 1.9 };
+            let cap = if e.mark == Mark::Dotted {
+                "round"
+            } else {
+                "butt"
+            };
+            let _ = writeln!(
+                s,
+                r#"<path d="M{} {}H{}" stroke="{color}" stroke-width="{width}"{dash} stroke-linecap="{cap}" fill="none"/>"#,
+                num(sx0),
+                num(cy),
+                num(sx1)
+            );
+        }
+        Mark::Steps => {
+            let _ = writeln!(
+                s,
+                r#"<path d="M{} {}H{}V{}H{}" stroke="{color}" stroke-width="1.9" stroke-dasharray="5 3" fill="none"/>"#,
+                num(sx0),
+                num(cy - 4.0),
+                num(mid),
+                num(cy + 4.0),
+                num(sx1)
+            );
+        }
+        Mark::Bars => {
+            let _ = writeln!(
+                s,
+                r#"<rect x="{}" y="{}" width="16" height="10" fill="{color}" fill-opacity="0.45" stroke="{color}" stroke-width="0.6"/>"#,
+                num(mid - 8.0),
+                num(cy - 5.0)
+            );
+        }
+        Mark::Markers | Mark::Crosses => {
+            if e.err {
+                let _ = writeln!(
+                    s,
+                    r#"<path d="M{} {}V{}M{} {}h6M{} {}h6" stroke="{color}" stroke-width="1.2" fill="none"/>"#,
+                    num(mid),
+                    num(cy - 7.0),
+                    num(cy + 7.0),
+                    num(mid - 3.0),
+                    num(cy - 7.0),
+                    num(mid - 3.0),
+                    num(cy + 7.0)
+                );
+            }
+            if e.mark == Mark::Markers {
+                marker(s, e.color, mid, cy, color);
+            } else {
+                cross(s, mid, cy, color);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Series;
+
+    #[test]
+    fn legend_dedupes_and_skips_unnamed() {
+        let panel = Panel {
+            series: (0..6)
+                .map(|k| {
+                    Series::new("simulation", Mark::Markers, vec![(0.0, f64::from(k))])
+                        .with_color(0)
+                })
+                .chain([Series::new("", Mark::Line, vec![(0.0, 0.0), (1.0, 1.0)])])
+                .collect(),
+            ..Panel::default()
+        };
+        assert_eq!(panel.legend_entries().len(), 1);
+    }
+}
