@@ -4,10 +4,10 @@
 //! side by side. Sizes 256…2048 (add 4096 with `ONESTEP_BENCH_LARGE=1`); the pipeline-shaped
 //! cases (top-k at n = 8192, N = 2048; Gram and conversions of an 8192 × 2048 feature matrix)
 //! run once per backend. Threads: `ONESTEP_BENCH_THREADS` (default 2, both cores here).
-//! A backend plugs in with one line in [`all`] behind its cargo feature.
+//! Every backend compiled in runs, in `BackendKind::ALL` order; nothing here lists them.
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use onestep_linalg::conformance::pseudo_random;
-use onestep_linalg::{Backend, Op};
+use onestep_linalg::{Backend, BackendKind, Dispatch, Op, on_backend};
 use onestep_solvers::spectrum::{SpectrumMethod, top_singular_with};
 use std::hint::black_box;
 use std::time::Duration;
@@ -184,13 +184,10 @@ fn suite<B: Backend>(c: &mut Criterion, b: &B) {
 
 fn all(c: &mut Criterion) {
     let t = threads();
-    #[cfg(feature = "faer")]
-    suite(c, &onestep_linalg::FaerBackend::new(t));
-    #[cfg(feature = "nalgebra")]
-    suite(c, &onestep_linalg::NalgebraBackend::new(t));
-    #[cfg(feature = "openblas")]
-    suite(c, &onestep_linalg::OpenBlasBackend::new(t));
-    let _ = t;
+    for kind in BackendKind::compiled() {
+        let d = Dispatch::new(kind, t).expect("a compiled-in backend");
+        on_backend!(d, |b| suite(c, &b));
+    }
 }
 
 criterion_group!(benches, all);

@@ -13,3 +13,4 @@ pub use onestep_solvers as solvers;
 pub use onestep_theory as theory;
 
 pub mod output;
+pub mod sweep;

@@ -129,12 +129,18 @@ fn results_do_not_depend_on_thread_count() {
 }
 
 /// Every compiled-in backend runs the same pipeline: spectra, alignments and errors agree with
-/// faer's to 1e-9 relative (observed ~1e-14 at d = 512). Runs with `--features nalgebra` and/or
-/// `--features openblas`.
-#[cfg(any(feature = "nalgebra", feature = "openblas"))]
+/// faer's to 1e-9 relative (observed ~1e-14 at d = 512). Compares something only when another
+/// backend is compiled in (`--features nalgebra` and/or `--features openblas`).
 #[test]
 fn other_backends_match_faer() {
-    use onestep::experiments::Trial;
+    use onestep::linalg::{BackendKind, Dispatch, on_backend};
+    use onestep::pipeline::Trial;
+    let others: Vec<BackendKind> = BackendKind::compiled()
+        .filter(|&k| k != BackendKind::Faer)
+        .collect();
+    if others.is_empty() {
+        return;
+    }
     let c = SimConfig {
         d: 128,
         width: 128,
@@ -165,26 +171,9 @@ fn other_backends_match_faer() {
             }
         }
     };
-    #[cfg(feature = "nalgebra")]
-    check(
-        "nalgebra",
-        run_trial(
-            &onestep::linalg::NalgebraBackend::new(2),
-            &c,
-            3,
-            &mut |_| {},
-        )
-        .unwrap(),
-    );
-    #[cfg(feature = "openblas")]
-    check(
-        "openblas",
-        run_trial(
-            &onestep::linalg::OpenBlasBackend::new(2),
-            &c,
-            3,
-            &mut |_| {},
-        )
-        .unwrap(),
-    );
+    for kind in others {
+        let d = Dispatch::new(kind, 2).unwrap();
+        let t = on_backend!(d, |b| run_trial(&b, &c, 3, &mut |_| {}).unwrap());
+        check(kind.name(), t);
+    }
 }

@@ -68,7 +68,7 @@ impl Named {
 pub enum Func {
     /// A named activation.
     Named(Named),
-    /// `Hermite(c)` is σ(z) = Σ_k c[k] He_k(z) (probabilists' Hermite polynomials).
+    /// `Hermite(c)` is σ(z) = Σ_k c\[k\] He_k(z) (probabilists' Hermite polynomials).
     Hermite(Vec<f64>),
 }
 

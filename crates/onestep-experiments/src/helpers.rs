@@ -1,8 +1,15 @@
-//! Helpers shared by the figure modules: default configurations and targets, grids, grouping and
-//! summaries of point results, threshold labels, panel notes and ranges.
-use crate::points::PointResult;
+//! Helpers shared by the figure modules: default configurations and targets, grids, sweeps of
+//! trial points, grouping and summaries of point results, series with error bars, threshold
+//! labels and lines, drawn spike predictions, missing-model notes, panel notes and ranges,
+//! and manifest settings.
+use crate::FigureError;
+use crate::points::{Point, PointResult};
+use crate::table::Manifest;
 use onestep_pipeline::SimConfig;
 use onestep_plot as plot;
+use onestep_theory::{FnStats, SpikeReport, TheoryError};
+use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 
 /// Points of one series with their error bars: ((x, y) pairs, sd of y).
 pub type SeriesErr = (Vec<(f64, f64)>, Vec<f64>);
@@ -121,4 +128,133 @@ pub(crate) fn headroom(panel: &mut plot::Panel, top: f64) {
         let span = hi - lo;
         panel.y_range = Some((lo - 0.04 * span, hi + top * span));
     }
+}
+
+/// Trial points ordered α-major: every seed at the first α, then the next α, …; `cfg(α)` is the
+/// configuration at α.
+pub(crate) fn trial_points(
+    alphas: &[f64],
+    seeds: &[u64],
+    cfg: impl Fn(f64) -> SimConfig,
+) -> Vec<Point> {
+    alphas
+        .iter()
+        .flat_map(|&a| seeds.iter().map(move |&s| (a, s)))
+        .map(|(a, s)| Point::trial(cfg(a), s))
+        .collect()
+}
+
+/// Appends the point `(x, mean)` and its error bar `sd` to a series.
+pub(crate) fn push_mean_sd(series: &mut SeriesErr, x: f64, (mean, sd): (f64, f64)) {
+    series.0.push((x, mean));
+    series.1.push(sd);
+}
+
+/// Mean and sd over the points of `g` of model `key`'s error `metric` (NaN where a point lacks
+/// the model).
+pub(crate) fn error_mean_sd(g: &[PointResult], key: &str, metric: &str) -> (f64, f64) {
+    mean_sd(
+        g.iter()
+            .map(|p| p.errors.get(key).map_or(f64::NAN, |e| e.get(metric))),
+    )
+}
+
+/// Markers with error bars in palette colour `color`.
+pub(crate) fn markers_with_err(
+    name: impl Into<String>,
+    (points, sd): SeriesErr,
+    color: usize,
+) -> plot::Series {
+    plot::Series::new(name, plot::Mark::Markers, points)
+        .with_yerr(sd)
+        .with_color(color)
+}
+
+/// Whether the Hermite coefficient c_k is present and non-zero (|c_k| > 1e-12).
+pub(crate) fn has_coeff(act: &FnStats, k: usize) -> bool {
+    act.coeff(k).is_some_and(|c| c.abs() > 1e-12)
+}
+
+/// The labelled threshold lines (k−1)/(2k) of the degrees k in `degrees` with c_k ≠ 0 that lie
+/// at or below `max_alpha` (to 1e-9).
+pub(crate) fn threshold_lines(
+    act: &FnStats,
+    degrees: RangeInclusive<usize>,
+    max_alpha: f64,
+) -> Vec<(f64, String)> {
+    degrees
+        .filter_map(|k| {
+            let t = onestep_theory::threshold(k);
+            (has_coeff(act, k) && t <= max_alpha + 1e-9).then(|| (t, threshold_label(k)))
+        })
+        .collect()
+}
+
+/// The predictions of a spike report that are drawn (trusted locations), as (degree, location,
+/// strength), largest location first.
+pub(crate) fn drawn_spikes(rep: &SpikeReport) -> Vec<(usize, f64, f64)> {
+    let mut drawn: Vec<(usize, f64, f64)> = rep
+        .spikes
+        .iter()
+        .filter(|sp| sp.trusted_location().is_some())
+        .map(|sp| (sp.degree, sp.location.unwrap_or(f64::NAN), sp.strength))
+        .collect();
+    drawn.sort_by(|a, b| b.1.total_cmp(&a.1));
+    drawn
+}
+
+/// Labels a theory failure with its figure (for `map_err`).
+pub(crate) fn theory_error(figure: &'static str) -> impl Fn(TheoryError) -> FigureError {
+    move |source| FigureError::Theory { figure, source }
+}
+
+/// Every model key in the errors maps of `results`.
+pub(crate) fn model_keys(results: &[PointResult]) -> BTreeSet<String> {
+    results
+        .iter()
+        .flat_map(|r| r.errors.keys().cloned())
+        .collect()
+}
+
+/// The keys of `wanted` that are not `present`, in order.
+pub(crate) fn missing_models<'a>(
+    wanted: impl IntoIterator<Item = &'a str>,
+    present: &BTreeSet<String>,
+) -> Vec<&'a str> {
+    wanted
+        .into_iter()
+        .filter(|k| !present.contains(*k))
+        .collect()
+}
+
+/// Writes "not simulated yet: …" on the panel when some models are missing.
+pub(crate) fn note_missing(panel: &mut plot::Panel, missing: &[&str]) {
+    if !missing.is_empty() {
+        add_note(panel, &format!("not simulated yet: {}", missing.join(", ")));
+    }
+}
+
+/// Adds the manifest note "`what`: models missing from the trials' errors map: …" when some
+/// models are missing.
+pub(crate) fn note_missing_in_manifest(m: &mut Manifest, what: &str, missing: &[&str]) {
+    if !missing.is_empty() {
+        m.notes.push(format!(
+            "{what}: models missing from the trials' errors map: {}",
+            missing.join(", ")
+        ));
+    }
+}
+
+/// Records human-readable settings (key, value) in order, then the seeds and the number of points.
+pub(crate) fn describe<'a>(
+    m: &mut Manifest,
+    settings: impl IntoIterator<Item = (&'a str, String)>,
+    seeds: Vec<u64>,
+    points: usize,
+) {
+    for (key, value) in settings {
+        m.settings.insert(key.to_string(), value);
+    }
+    m.seeds = seeds;
+    m.points = points;
 }

@@ -62,7 +62,7 @@ pub fn info(id: &str) -> Option<&'static FigureInfo> {
 /// | `quick` | small sizes (seconds per figure) instead of the full ones (minutes) |
 /// | `seeds` | seeds per point, overriding the figure's default |
 /// | `base_seed` | seed of the first repetition; repetition r uses `base_seed + r` |
-/// | `memory_limit` | bytes one trial may use (see [`SimConfig::check`]) |
+/// | `memory_limit` | bytes one trial may use (see [`onestep_pipeline::SimConfig::check`]) |
 #[derive(Clone, Debug, Serialize)]
 pub struct Options {
     pub quick: bool,
@@ -121,9 +121,13 @@ mod tests {
     #[test]
     fn registry_is_complete() {
         for f in FIGURES {
-            assert!(std::ptr::eq(info(f.id).unwrap(), f), "{}", f.id);
+            assert_eq!(info(f.id).map(|i| i.id), Some(f.id));
         }
-        assert_eq!(FIGURES.len(), 7);
+        let mut ids: Vec<&str> = FIGURES.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), FIGURES.len(), "figure ids are unique");
+        assert!(info("no-such-figure").is_none());
         assert_eq!(threshold_label(4), "k=4: 3/8");
         assert_eq!(threshold_label(2), "k=2: 1/4");
     }

@@ -14,9 +14,6 @@ pub use dense::Dense;
 pub use error::LinalgError;
 pub use krylov::{KrylovParams, SvdTop, SymTop};
 
-#[cfg(feature = "faer")]
-pub use backends::faer::FaerBackend;
-#[cfg(feature = "nalgebra")]
-pub use backends::nalgebra::NalgebraBackend;
-#[cfg(feature = "openblas")]
-pub use backends::openblas::OpenBlasBackend;
+// The backend registry (`BackendKind`, `Dispatch`, `BackendError`) and every compiled-in backend
+// type (`FaerBackend`, …); the macros `on_backend!` and `for_each_backend!` go with it.
+pub use backends::*;

@@ -1,7 +1,9 @@
-//! Runs the conformance suite against every backend compiled in.
-#[cfg(feature = "faer")]
-onestep_linalg::conformance_tests!(faer, onestep_linalg::FaerBackend::new(2));
-#[cfg(feature = "nalgebra")]
-onestep_linalg::conformance_tests!(nalgebra, onestep_linalg::NalgebraBackend::new(2));
-#[cfg(feature = "openblas")]
-onestep_linalg::conformance_tests!(openblas, onestep_linalg::OpenBlasBackend::new(2));
+//! Runs the conformance suite against every backend compiled in (the list is
+//! `onestep_linalg::for_each_backend!`, next to `BackendKind`; test names stay `<backend>::<check>`).
+macro_rules! suite {
+    ($module:ident, $ty:ty) => {
+        onestep_linalg::conformance_tests!($module, <$ty>::new(2));
+    };
+}
+
+onestep_linalg::for_each_backend!(suite);

@@ -1,4 +1,4 @@
-//! Ridge regression and spectra of feature matrices, generic over a [`Backend`].
+//! Ridge regression and spectra of feature matrices, generic over a [`onestep_linalg::Backend`].
 //!
 //! Ridge convention (docs/model.md §5): â = argmin_a (1/n)‖y − Fa‖² + λ‖a‖²
 //! = (FᵀF + nλI)⁻¹Fᵀy = Fᵀ(FFᵀ + nλI)⁻¹y, so λ is NOT pre-multiplied by n by the caller.

@@ -87,6 +87,10 @@ fn finite_pos(name: &'static str, v: f64, allowed: &'static str) -> Result<(), T
     }
 }
 
+/// Ridge penalties the theory accepts: inside this range every error is computed to better
+/// than 1e-9 relative; outside it λ² or 1/λ² leaves double precision.
+pub const LAMBDA_RANGE: (f64, f64) = (1e-12, 1e12);
+
 /// Validates a [`Setting`]: φ, ψ, λ finite and > 0, noise finite and ≥ 0, both Hermite
 /// descriptions consistent.
 pub fn check(s: &Setting) -> Result<(), TheoryError> {
@@ -100,6 +104,13 @@ pub fn check(s: &Setting) -> Result<(), TheoryError> {
         });
     }
     finite_pos("lambda", s.lambda, "ridge penalty λ must be finite and > 0")?;
+    if !(LAMBDA_RANGE.0..=LAMBDA_RANGE.1).contains(&s.lambda) {
+        return Err(TheoryError::InvalidParameter {
+            name: "lambda",
+            value: s.lambda,
+            allowed: "ridge penalty λ must lie in [1e-12, 1e12] for the theory: beyond it the training error λ²·R² leaves double precision (at λ = 1e-155 it underflows to 0); the limits are flat long before (λ = 1e-12 and 1e-8 agree to 1e-6)",
+        });
+    }
     if !(s.noise.is_finite() && s.noise >= 0.0) {
         return Err(TheoryError::InvalidParameter {
             name: "noise",

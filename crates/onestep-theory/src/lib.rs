@@ -13,6 +13,7 @@ pub mod error;
 pub mod hermite;
 pub mod locations;
 pub mod mp;
+pub mod network;
 pub mod small;
 pub mod spiked;
 pub mod spikes;
@@ -26,5 +27,6 @@ pub use locations::{
     ScaledCoeffs, SpikeInputs, SpikePrediction, SpikeReport, gs_power, predict_spikes,
 };
 pub use mp::Spectrum;
+pub use network::{GaussSmoothing, NetworkInputs, NetworkReport, network_errors, network_report};
 pub use spiked::spiked_errors;
 pub use spikes::{Overlap, overlap, spike_count, spike_degrees, spike_strength, threshold};

@@ -21,6 +21,7 @@ const ID: &str = INFO.id;
 /// σ = He₁ + ½He₂ + ⅙He₃ (docs/figures.md, `spectrum` panel 4).
 pub const POLY: &str = "hermite:0,1,0.5,0.16666666666666666";
 
+/// The σ = He₁ + ½He₂ + ⅙He₃ sweep: n = 4d, 12 α in [0, 0.44], 2 seeds; d = N = 1024 (quick 256).
 fn poly_sweep(opts: &Options) -> Sweep {
     let cfg = |d: usize, n_test: usize| SimConfig {
         activation: POLY.into(),
@@ -41,6 +42,14 @@ fn poly_sweep(opts: &Options) -> Sweep {
     }
 }
 
+/// Simulated (mean ± sd) and predicted alignment for k = 1, 2, 3.
+struct Curves {
+    sim: Vec<SeriesErr>,
+    theory: Vec<Vec<(f64, f64)>>,
+}
+
+/// Evaluates one sweep; adds its rows (labelled `name`) to `table` and returns its panel and
+/// number of points.
 fn panel_for<B: Backend>(
     b: &B,
     opts: &Options,
@@ -51,81 +60,95 @@ fn panel_for<B: Backend>(
     table: &mut Table,
 ) -> Result<(Panel, usize), FigureError> {
     let results = evaluate(ID, b, opts, ctx, &sweep.points())?;
-    let per = sweep.seeds.len();
     let act = check(ID, &sweep.cfg, opts)?.act_stats;
-    let mut panel = Panel::new(title, "α  (step size η = n^α)", "|⟨u_k, GS((X̃β)^{∘k})⟩|");
-    panel.y_range = Some((0.0, 1.6));
-    let mut sim: Vec<SeriesErr> = vec![(Vec::new(), Vec::new()); 3];
-    let mut theory: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 3];
+    let mut curves = Curves {
+        sim: vec![(Vec::new(), Vec::new()); 3],
+        theory: vec![Vec::new(); 3],
+    };
+    let per = sweep.seeds.len();
     for (g, &alpha) in groups(&results, per).into_iter().zip(&sweep.alphas) {
         let rep = sweep.theory(ID, alpha, opts)?;
         for k in 1..=3 {
-            let (m, s) = mean_sd(
-                g.iter()
-                    .map(|p| p.alignment.get(k - 1).copied().unwrap_or(f64::NAN)),
-            );
-            let has_coeff = act.coeff(k).is_some_and(|c| c.abs() > 1e-12);
-            let pred = rep.spikes.iter().find(|sp| sp.degree == k);
-            // No coefficient: no spike of this degree at all; not separated: alignment 0 in the limit.
-            let t = if has_coeff {
-                Some(pred.and_then(|sp| sp.alignment).unwrap_or(0.0))
-            } else {
-                None
-            };
-            let separated = pred.is_some_and(|sp| sp.location.is_some());
-            table.push(vec![
-                name.into(),
-                alpha.into(),
-                k.into(),
-                g.len().into(),
-                m.into(),
-                s.into(),
-                t.into(),
-                separated.into(),
-                onestep_theory::threshold(k).into(),
-            ]);
-            sim[k - 1].0.push((alpha, m));
-            sim[k - 1].1.push(s);
-            if let Some(t) = t {
-                theory[k - 1].push((alpha, t));
-            }
+            let row = summarise(g, alpha, k, &rep, &act, &mut curves);
+            let mut cells: Vec<Cell> = vec![name.into()];
+            cells.extend(row);
+            table.push(cells);
         }
     }
+    let max_alpha = sweep.alphas.iter().cloned().fold(0.0, f64::max);
+    Ok((draw(title, curves, &act, max_alpha), results.len()))
+}
+
+/// Adds degree k at `alpha` (the seeds `g`) to the curves; returns its table row without the
+/// activation name.
+fn summarise(
+    g: &[PointResult],
+    alpha: f64,
+    k: usize,
+    rep: &onestep_theory::SpikeReport,
+    act: &onestep_theory::FnStats,
+    curves: &mut Curves,
+) -> Vec<Cell> {
+    let (m, s) = mean_sd(
+        g.iter()
+            .map(|p| p.alignment.get(k - 1).copied().unwrap_or(f64::NAN)),
+    );
+    let pred = rep.spikes.iter().find(|sp| sp.degree == k);
+    // No coefficient: no spike of this degree at all; not separated: alignment 0 in the limit.
+    let t = if has_coeff(act, k) {
+        Some(pred.and_then(|sp| sp.alignment).unwrap_or(0.0))
+    } else {
+        None
+    };
+    let separated = pred.is_some_and(|sp| sp.location.is_some());
+    push_mean_sd(&mut curves.sim[k - 1], alpha, (m, s));
+    if let Some(t) = t {
+        curves.theory[k - 1].push((alpha, t));
+    }
+    vec![
+        alpha.into(),
+        k.into(),
+        g.len().into(),
+        m.into(),
+        s.into(),
+        t.into(),
+        separated.into(),
+        onestep_theory::threshold(k).into(),
+    ]
+}
+
+/// The panel: simulation and theory for each degree, thresholds, and a note when c₃ = 0.
+fn draw(title: &str, mut curves: Curves, act: &onestep_theory::FnStats, max_alpha: f64) -> Panel {
+    let mut panel = Panel::new(title, "α  (step size η = n^α)", "|⟨u_k, GS((X̃β)^{∘k})⟩|");
+    panel.y_range = Some((0.0, 1.6));
     for k in 1..=3 {
         let color = [0, 1, 2][k - 1];
-        let (pts, err) = std::mem::take(&mut sim[k - 1]);
-        panel.series.push(
-            Series::new(format!("k={k} simulation"), Mark::Markers, pts)
-                .with_yerr(err)
-                .with_color(color),
-        );
-        if theory[k - 1].is_empty() {
+        let sim = std::mem::take(&mut curves.sim[k - 1]);
+        panel
+            .series
+            .push(markers_with_err(format!("k={k} simulation"), sim, color));
+        if curves.theory[k - 1].is_empty() {
             continue;
         }
         panel.series.push(
             Series::new(
                 format!("k={k} theory"),
                 Mark::Line,
-                std::mem::take(&mut theory[k - 1]),
+                std::mem::take(&mut curves.theory[k - 1]),
             )
             .with_color(color),
         );
     }
-    let max_alpha = sweep.alphas.iter().cloned().fold(0.0, f64::max);
-    for k in 2..=4 {
-        let t = onestep_theory::threshold(k);
-        if act.coeff(k).is_some_and(|c| c.abs() > 1e-12) && t <= max_alpha + 1e-9 {
-            panel.vlines.push((t, threshold_label(k)));
-        }
-    }
+    panel.vlines = threshold_lines(act, 2..=4, max_alpha);
     if act.coeff(3).is_none_or(|c| c.abs() <= 1e-12) {
         panel
             .annotations
             .push((0.11, 0.2, "c₃ = 0: no degree-3 spike".into()));
     }
-    Ok((panel, results.len()))
+    panel
 }
 
+/// Runs the figure: the centred-ReLU and polynomial sweeps, one panel each.
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
@@ -133,20 +156,7 @@ pub fn run<B: Backend>(
 ) -> Result<FigureData, FigureError> {
     let relu = relu_sweep(opts);
     let poly = poly_sweep(opts);
-    let mut table = Table::new(
-        "alignment",
-        &[
-            "activation",
-            "alpha",
-            "k",
-            "seeds",
-            "sim_mean",
-            "sim_sd",
-            "theory",
-            "theory_separated",
-            "threshold",
-        ],
-    );
+    let mut table = alignment_table();
     let (p1, n1) = panel_for(
         b,
         opts,
@@ -180,9 +190,27 @@ pub fn run<B: Backend>(
         caption: Some("Markers: simulation (mean ± sd over seeds); lines: theory (BBP residue on the Marchenko–Pastur bulk; 0 where the spike is not separated). u_k is the k-th largest left singular vector. Dashed: thresholds (k−1)/(2k). σ* = He₁ + He₂/√2.".into()),
     };
     Ok(FigureData {
-        id: "alignment",
+        id: ID,
         tables: vec![table],
         figure,
         manifest,
     })
+}
+
+/// The columns of the alignment table (one row per activation, α and degree).
+fn alignment_table() -> Table {
+    Table::new(
+        "alignment",
+        &[
+            "activation",
+            "alpha",
+            "k",
+            "seeds",
+            "sim_mean",
+            "sim_sd",
+            "theory",
+            "theory_separated",
+            "threshold",
+        ],
+    )
 }

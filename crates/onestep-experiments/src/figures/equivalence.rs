@@ -18,6 +18,7 @@ const ID: &str = INFO.id;
 pub const MODELS: [&str; 5] = ["spiked", "cget", "hermite", "inf_spike_1", "inf_spike_2"];
 const ALPHAS: [f64; 2] = [0.2, 0.3];
 
+/// The sizes (d, with n = 4d and N = d) and their seeds.
 fn levels(opts: &Options) -> Vec<(usize, Vec<u64>)> {
     if opts.quick {
         vec![
@@ -36,6 +37,8 @@ fn levels(opts: &Options) -> Vec<(usize, Vec<u64>)> {
     }
 }
 
+/// Runs the figure: per α the network against each shown model at growing n, a training and a
+/// test panel.
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
@@ -43,7 +46,75 @@ pub fn run<B: Backend>(
 ) -> Result<FigureData, FigureError> {
     let levels = levels(opts);
     let n_test = if opts.quick { 1024 } else { 4096 };
-    let mut table = Table::new(
+    let mut table = equivalence_table();
+    let mut panels = Vec::new();
+    let mut manifest = Manifest::default();
+    let mut total = 0;
+    let mut all_seeds = std::collections::BTreeSet::new();
+    for alpha in ALPHAS {
+        let (ell, shown) = shown_models(alpha, opts)?;
+        // diffs[metric][model] = (n, mean, sd) per level
+        let mut diffs: Vec<BTreeMap<&str, SeriesErr>> = vec![BTreeMap::new(), BTreeMap::new()];
+        let mut present = std::collections::BTreeSet::new();
+        for (d, seeds) in &levels {
+            all_seeds.extend(seeds.iter().copied());
+            let cfg = with_models(base_config(*d, *d, 4 * d, n_test, alpha), &MODELS);
+            let points: Vec<Point> = seeds
+                .iter()
+                .map(|&s| Point::trial(cfg.clone(), s))
+                .collect();
+            let results = evaluate(ID, b, opts, ctx, &points)?;
+            total += results.len();
+            present.extend(model_keys(&results));
+            let level = Level {
+                alpha,
+                d: *d,
+                results: &results,
+            };
+            level.differences(&shown, &mut table, &mut diffs);
+            manifest.configs.insert(format!("alpha={alpha} d={d}"), cfg);
+        }
+        let missing = missing_models(shown.iter().copied(), &present);
+        let n_max = 4.0 * levels.last().map_or(1, |l| l.0) as f64;
+        for (mi, metric) in ["training", "test"].into_iter().enumerate() {
+            let mut p = difference_panel(alpha, ell, metric, &shown, &mut diffs[mi], n_max);
+            note_missing(&mut p, &missing);
+            panels.push(p);
+        }
+        note_missing_in_manifest(&mut manifest, &format!("α = {alpha}"), &missing);
+    }
+    let level_text = levels
+        .iter()
+        .map(|(d, s)| format!("d={d}×{} seeds", s.len()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    describe(
+        &mut manifest,
+        [
+            ("levels", level_text),
+            ("alphas", format!("{ALPHAS:?}")),
+            ("n_test", n_test.to_string()),
+        ],
+        all_seeds.into_iter().collect(),
+        total,
+    );
+    let figure = Figure {
+        title: "Equivalence: the network's errors against its equivalent models as n grows".into(),
+        panels,
+        columns: 2,
+        caption: Some("Per seed |error(NN) − error(model)| on the same ridge batch and test set, mean ± sd over seeds; n = 4d, N = d, centred ReLU, target B, λ = 0.1, σ_ε = 0.1. The infinite-spike model with ℓ(α) columns is the n → ∞ limit, not a finite-n equivalent. Dotted: a guide ∝ n^(−1/2).".into()),
+    };
+    Ok(FigureData {
+        id: ID,
+        tables: vec![table],
+        figure,
+        manifest,
+    })
+}
+
+/// The columns of the equivalence table (one row per α, d, model and metric).
+fn equivalence_table() -> Table {
+    Table::new(
         "equivalence",
         &[
             "alpha",
@@ -57,166 +128,124 @@ pub fn run<B: Backend>(
             "nn_mean",
             "model_mean",
         ],
+    )
+}
+
+/// ℓ(α) and the models drawn at α: every equivalent, and of the infinite-spike models only the
+/// one with ℓ(α) columns.
+fn shown_models(alpha: f64, opts: &Options) -> Result<(usize, Vec<&'static str>), FigureError> {
+    let ell = onestep_theory::spike_count(
+        alpha,
+        &check(ID, &base_config(8, 8, 8, 1, alpha), opts)?.act_stats,
+        2,
     );
-    let mut panels = Vec::new();
-    let mut manifest = Manifest::default();
-    let mut total = 0;
-    let mut all_seeds = std::collections::BTreeSet::new();
-    for alpha in ALPHAS {
-        let ell = onestep_theory::spike_count(
-            alpha,
-            &check(ID, &base_config(8, 8, 8, 1, alpha), opts)?.act_stats,
-            2,
-        );
-        let shown: Vec<&str> = MODELS
-            .iter()
-            .copied()
-            .filter(|m| !m.starts_with("inf_spike_") || *m == format!("inf_spike_{ell}"))
-            .collect();
-        // diffs[metric][model] = (n, mean, sd) per level
-        let mut diffs: Vec<BTreeMap<&str, SeriesErr>> = vec![BTreeMap::new(), BTreeMap::new()];
-        let mut present = std::collections::BTreeSet::new();
-        for (d, seeds) in &levels {
-            all_seeds.extend(seeds.iter().copied());
-            let cfg = with_models(base_config(*d, *d, 4 * d, n_test, alpha), &MODELS);
-            let points: Vec<Point> = seeds
+    let shown = MODELS
+        .iter()
+        .copied()
+        .filter(|m| !m.starts_with("inf_spike_") || *m == format!("inf_spike_{ell}"))
+        .collect();
+    Ok((ell, shown))
+}
+
+/// The trials of one α and d.
+struct Level<'a> {
+    alpha: f64,
+    d: usize,
+    results: &'a [PointResult],
+}
+
+impl Level<'_> {
+    /// Mean of `key`'s error `metric` over the trials that fitted it.
+    fn mean(&self, key: &str, metric: &str) -> f64 {
+        mean_sd(
+            self.results
                 .iter()
-                .map(|&s| Point::trial(cfg.clone(), s))
-                .collect();
-            let results = evaluate(ID, b, opts, ctx, &points)?;
-            total += results.len();
-            let n = 4 * d;
-            for r in &results {
-                present.extend(r.errors.keys().cloned());
-            }
-            for (mi, metric) in ["train", "test"].into_iter().enumerate() {
-                for &m in &shown {
-                    let per_seed: Vec<f64> = results
-                        .iter()
-                        .filter_map(|r| {
-                            Some(
-                                (r.errors.get("nn")?.get(metric) - r.errors.get(m)?.get(metric))
-                                    .abs(),
-                            )
-                        })
-                        .collect();
-                    if per_seed.is_empty() {
-                        continue;
-                    }
-                    let (mean, sd) = mean_sd(per_seed.iter().copied());
-                    let (nn_mean, _) = mean_sd(
-                        results
-                            .iter()
-                            .filter_map(|r| r.errors.get("nn").map(|e| e.get(metric))),
-                    );
-                    let (m_mean, _) = mean_sd(
-                        results
-                            .iter()
-                            .filter_map(|r| r.errors.get(m).map(|e| e.get(metric))),
-                    );
-                    table.push(vec![
-                        alpha.into(),
-                        (*d).into(),
-                        n.into(),
-                        m.into(),
-                        metric.into(),
-                        per_seed.len().into(),
-                        mean.into(),
-                        sd.into(),
-                        nn_mean.into(),
-                        m_mean.into(),
-                    ]);
-                    let e = diffs[mi].entry(m).or_default();
-                    e.0.push((n as f64, mean));
-                    e.1.push(sd);
+                .filter_map(|r| r.errors.get(key).map(|e| e.get(metric))),
+        )
+        .0
+    }
+
+    /// Per metric and shown model: the per-seed |error(NN) − error(model)| (mean ± sd) into the
+    /// table and into `diffs[metric][model]` against n.
+    fn differences<'m>(
+        &self,
+        shown: &[&'m str],
+        table: &mut Table,
+        diffs: &mut [BTreeMap<&'m str, SeriesErr>],
+    ) {
+        let n = 4 * self.d;
+        for (mi, metric) in ["train", "test"].into_iter().enumerate() {
+            for &m in shown {
+                let per_seed: Vec<f64> = self
+                    .results
+                    .iter()
+                    .filter_map(|r| {
+                        Some((r.errors.get("nn")?.get(metric) - r.errors.get(m)?.get(metric)).abs())
+                    })
+                    .collect();
+                if per_seed.is_empty() {
+                    continue;
                 }
+                let (mean, sd) = mean_sd(per_seed.iter().copied());
+                table.push(vec![
+                    self.alpha.into(),
+                    self.d.into(),
+                    n.into(),
+                    m.into(),
+                    metric.into(),
+                    per_seed.len().into(),
+                    mean.into(),
+                    sd.into(),
+                    self.mean("nn", metric).into(),
+                    self.mean(m, metric).into(),
+                ]);
+                push_mean_sd(diffs[mi].entry(m).or_default(), n as f64, (mean, sd));
             }
-            manifest.configs.insert(format!("alpha={alpha} d={d}"), cfg);
-        }
-        let missing: Vec<&str> = shown
-            .iter()
-            .copied()
-            .filter(|m| !present.contains(*m))
-            .collect();
-        for (mi, metric) in ["training", "test"].into_iter().enumerate() {
-            let mut p = Panel::new(
-                format!("{metric} error, α = {alpha} (ℓ = {ell})"),
-                "n  (n = 4d, N = d)",
-                format!("|{metric} error(NN) − {metric} error(model)|"),
-            );
-            p.x_log = true;
-            p.y_log = true;
-            for (ci, &m) in shown.iter().enumerate() {
-                if let Some((pts, sd)) = diffs[mi].remove(m) {
-                    let label = if m.starts_with("inf_spike_") {
-                        format!("infinite spike ℓ = {ell} (limit)")
-                    } else {
-                        format!("{m} equivalent")
-                    };
-                    p.series.push(
-                        Series::new(label, Mark::Markers, pts)
-                            .with_yerr(sd)
-                            .with_color(ci),
-                    );
-                }
-            }
-            // Guide ∝ n^{-1/2} through the first spiked point.
-            if let Some(&(n0, y0)) = p
-                .series
-                .first()
-                .and_then(|s| s.points.iter().find(|p| p.1 > 0.0))
-            {
-                let nmax = 4.0 * levels.last().map_or(1, |l| l.0) as f64;
-                p.series.push(
-                    Series::new(
-                        "∝ n^(−1/2) (guide)",
-                        Mark::Dotted,
-                        vec![(n0, y0), (nmax, y0 * (n0 / nmax).sqrt())],
-                    )
-                    .with_color(6),
-                );
-            }
-            if !missing.is_empty() {
-                add_note(
-                    &mut p,
-                    &format!("not simulated yet: {}", missing.join(", ")),
-                );
-            }
-            panels.push(p);
-        }
-        if !missing.is_empty() {
-            manifest.notes.push(format!(
-                "α = {alpha}: models missing from the trials' errors map: {}",
-                missing.join(", ")
-            ));
         }
     }
-    manifest.settings.insert(
-        "levels".into(),
-        levels
-            .iter()
-            .map(|(d, s)| format!("d={d}×{} seeds", s.len()))
-            .collect::<Vec<_>>()
-            .join(", "),
+}
+
+/// The log–log panel of one metric at α: each shown model's differences against n (taken out
+/// of `diffs`), and a guide ∝ n^{−1/2} through the first positive point up to `n_max`.
+fn difference_panel(
+    alpha: f64,
+    ell: usize,
+    metric: &str,
+    shown: &[&str],
+    diffs: &mut BTreeMap<&str, SeriesErr>,
+    n_max: f64,
+) -> Panel {
+    let mut p = Panel::new(
+        format!("{metric} error, α = {alpha} (ℓ = {ell})"),
+        "n  (n = 4d, N = d)",
+        format!("|{metric} error(NN) − {metric} error(model)|"),
     );
-    manifest
-        .settings
-        .insert("alphas".into(), format!("{ALPHAS:?}"));
-    manifest
-        .settings
-        .insert("n_test".into(), n_test.to_string());
-    manifest.seeds = all_seeds.into_iter().collect();
-    manifest.points = total;
-    let figure = Figure {
-        title: "Equivalence: the network's errors against its equivalent models as n grows".into(),
-        panels,
-        columns: 2,
-        caption: Some("Per seed |error(NN) − error(model)| on the same ridge batch and test set, mean ± sd over seeds; n = 4d, N = d, centred ReLU, target B, λ = 0.1, σ_ε = 0.1. The infinite-spike model with ℓ(α) columns is the n → ∞ limit, not a finite-n equivalent. Dotted: a guide ∝ n^(−1/2).".into()),
-    };
-    Ok(FigureData {
-        id: "equivalence",
-        tables: vec![table],
-        figure,
-        manifest,
-    })
+    p.x_log = true;
+    p.y_log = true;
+    for (ci, &m) in shown.iter().enumerate() {
+        if let Some(series) = diffs.remove(m) {
+            let label = if m.starts_with("inf_spike_") {
+                format!("infinite spike ℓ = {ell} (limit)")
+            } else {
+                format!("{m} equivalent")
+            };
+            p.series.push(markers_with_err(label, series, ci));
+        }
+    }
+    // Guide ∝ n^{-1/2} through the first spiked point.
+    if let Some(&(n0, y0)) = p
+        .series
+        .first()
+        .and_then(|s| s.points.iter().find(|p| p.1 > 0.0))
+    {
+        p.series.push(
+            Series::new(
+                "∝ n^(−1/2) (guide)",
+                Mark::Dotted,
+                vec![(n0, y0), (n_max, y0 * (n0 / n_max).sqrt())],
+            )
+            .with_color(6),
+        );
+    }
+    p
 }

@@ -8,6 +8,8 @@
 use super::*;
 use super::{ErrTriple, SeriesErr};
 use onestep_plot::{Mark, Panel, Series};
+use onestep_theory::Setting;
+use std::collections::BTreeSet;
 
 /// This figure's registry entry.
 pub const INFO: FigureInfo = FigureInfo {
@@ -28,12 +30,63 @@ fn sizes(opts: &Options) -> (usize, Vec<f64>, Vec<u64>) {
 
 const METRICS: [&str; 3] = ["train", "test", "test_clean"];
 
+/// Runs the figure: per target the α sweep with every model, a training and a test panel.
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
     let (d, alphas, seeds) = sizes(opts);
+    let mut table = errors_table();
+    let mut panels = Vec::new();
+    let mut manifest = Manifest::default();
+    let mut total = 0;
+    let amax = alphas.iter().cloned().fold(0.0, f64::max);
+    for (tname, spec) in [("A", TARGET_A), ("B", TARGET_B)] {
+        let target = Target {
+            name: tname,
+            spec,
+            d,
+            n_test: staircase::n_test(opts),
+        };
+        let points = trial_points(&alphas, &seeds, |a| target.config(a));
+        let results = evaluate(ID, b, opts, ctx, &points)?;
+        total += results.len();
+        let sum = summarise(&target, &results, &alphas, seeds.len(), opts, &mut table)?;
+        for (mi, metric) in ["train", "test"].into_iter().enumerate() {
+            panels.push(error_panel(&sum, tname, mi, metric, amax, seeds.len()));
+        }
+        note_missing_in_manifest(&mut manifest, &format!("target {tname}"), &sum.missing);
+        manifest
+            .configs
+            .insert(format!("target {tname}"), target.config(0.0));
+    }
+    describe(
+        &mut manifest,
+        [
+            ("sizes", format!("d = N = {d}, n = 4d")),
+            ("alphas", format!("{alphas:?}")),
+        ],
+        seeds.clone(),
+        total,
+    );
+    let figure = Figure {
+        title: format!("Ridge errors after one step against α (d = N = {d}, n = 4d)"),
+        panels,
+        columns: 2,
+        caption: Some("Markers: network (mean ± sd). Lines: simulated spiked (solid) and conditional-Gaussian (dashed) equivalents on the same data; crosses: finite-α spiked-equivalent theory. Steps: infinite-spike models ℓ = 1 (α < 1/4) and ℓ = 2 (simulated). Horizontal: RF and the fitted best linear predictor. Dashed verticals: thresholds. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2. Test errors include σ_ε² = 0.01.".into()),
+    };
+    Ok(FigureData {
+        id: ID,
+        tables: vec![table],
+        figure,
+        manifest,
+    })
+}
+
+/// The columns of the errors table: mean and sd of each metric, its theory value and which
+/// theory that is, per target, α and model.
+fn errors_table() -> Table {
     let mut cols = vec!["target", "d", "n", "alpha", "model", "seeds"];
     let names: Vec<String> = METRICS
         .iter()
@@ -42,225 +95,238 @@ pub fn run<B: Backend>(
         .collect();
     cols.extend(names.iter().map(String::as_str));
     cols.push("theory_model");
-    let mut table = Table::new("errors", &cols);
-    let mut panels = Vec::new();
-    let mut manifest = Manifest::default();
-    let mut total = 0;
-    let amax = alphas.iter().cloned().fold(0.0, f64::max);
-    for (tname, spec) in [("A", TARGET_A), ("B", TARGET_B)] {
-        let base = |alpha: f64| {
-            with_models(
-                SimConfig {
-                    target: spec.into(),
-                    ..base_config(d, d, 4 * d, staircase::n_test(opts), alpha)
-                },
-                &ERROR_MODELS,
-            )
-        };
-        let points: Vec<Point> = alphas
-            .iter()
-            .flat_map(|&a| seeds.iter().map(move |&s| (a, s)))
-            .map(|(a, s)| Point::trial(base(a), s))
-            .collect();
-        let results = evaluate(ID, b, opts, ctx, &points)?;
-        total += results.len();
-        let cfg0 = check(ID, &base(0.0), opts)?;
-        let s = onestep_pipeline::theory::setting(&cfg0, cfg0.lambda);
-        let th_err = |source| FigureError::Theory { figure: ID, source };
-        let limits: Vec<onestep_theory::Errors> = (0..=2)
-            .map(|l| onestep_theory::errors(&s, l))
-            .collect::<Result<_, _>>()
-            .map_err(th_err)?;
-        let p_gt1 = cfg0.target_stats.second_moment
-            - cfg0
-                .target_stats
-                .coeffs
-                .iter()
-                .take(2)
-                .map(|c| c * c)
-                .sum::<f64>();
-        let present: std::collections::BTreeSet<&str> = results
-            .iter()
-            .flat_map(|r| r.errors.keys().map(String::as_str))
-            .collect();
-        let missing: Vec<&str> = ["nn", "rf"]
-            .iter()
-            .chain(ERROR_MODELS.iter())
-            .copied()
-            .filter(|k| !present.contains(k))
-            .collect();
+    Table::new("errors", &cols)
+}
 
-        // Per α: mean ± sd of every key, and the theory values.
-        let mut by_key: BTreeMap<&str, Vec<(f64, ErrTriple)>> = BTreeMap::new();
-        let mut spiked_theory = Vec::new();
-        for (g, &a) in groups(&results, seeds.len()).into_iter().zip(&alphas) {
-            let cfg = check(ID, &base(a), opts)?;
-            let sp = onestep_theory::spiked_errors(&s, a, cfg.eta0, cfg.n as f64).ok();
-            spiked_theory.push((a, sp));
-            for key in ["nn", "rf"].iter().chain(ERROR_MODELS.iter()) {
-                if !present.contains(key) {
-                    continue;
-                }
-                let stats = METRICS.map(|m| {
-                    mean_sd(
-                        g.iter()
-                            .map(|p| p.errors.get(*key).map_or(f64::NAN, |e| e.get(m))),
-                    )
-                });
-                let (theory, kind): ([f64; 3], &str) = match *key {
-                    "nn" | "spiked" | "cget" => (
-                        sp.map_or([f64::NAN; 3], |e| [e.train, e.test, e.test_clean]),
-                        "finite-α spiked equivalent",
-                    ),
-                    "rf" => (
-                        [limits[0].train, limits[0].test, limits[0].test_clean],
-                        "RF limit",
-                    ),
-                    "inf_spike_1" => (
-                        [limits[1].train, limits[1].test, limits[1].test_clean],
-                        "infinite-spike limit ℓ=1",
-                    ),
-                    "inf_spike_2" => (
-                        [limits[2].train, limits[2].test, limits[2].test_clean],
-                        "infinite-spike limit ℓ=2",
-                    ),
-                    "best_linear" => (
-                        [f64::NAN, p_gt1 + cfg.noise * cfg.noise, p_gt1],
-                        "population best linear predictor",
-                    ),
-                    _ => ([f64::NAN; 3], ""),
-                };
-                let mut row: Vec<Cell> = vec![
-                    tname.into(),
-                    d.into(),
-                    cfg.n.into(),
-                    a.into(),
-                    (*key).into(),
-                    g.len().into(),
-                ];
-                for (m, sd) in stats {
-                    row.push(m.into());
-                    row.push(sd.into());
-                }
-                row.extend(theory.map(Cell::from));
-                row.push(kind.into());
-                table.push(row);
-                by_key.entry(key).or_default().push((a, stats));
-            }
-        }
+/// One target's sweep: its name, specification and sizes.
+struct Target {
+    name: &'static str,
+    spec: &'static str,
+    d: usize,
+    n_test: usize,
+}
 
-        for (mi, metric) in ["train", "test"].into_iter().enumerate() {
-            let label = if metric == "train" {
-                "training error"
-            } else {
-                "test error (with label noise)"
-            };
-            let mut p = Panel::new(
-                format!("{label}, target {tname}"),
-                "α = log η / log n",
-                label,
-            );
-            let col = |key: &str| -> SeriesErr {
-                by_key
-                    .get(key)
-                    .map(|v| v.iter().map(|(a, s)| ((*a, s[mi].0), s[mi].1)).unzip())
-                    .unwrap_or_default()
-            };
-            let level = |key: &str| -> f64 {
-                mean_sd(by_key.get(key).into_iter().flatten().map(|(_, s)| s[mi].0)).0
-            };
-            if present.contains("rf") {
-                p.hlines.push((level("rf"), "RF".into()));
-            }
-            if present.contains("best_linear") {
-                p.hlines.push((level("best_linear"), "best linear".into()));
-            }
-            if present.contains("inf_spike_1") && present.contains("inf_spike_2") {
-                let (l1, l2) = (level("inf_spike_1"), level("inf_spike_2"));
-                p.series.push(
-                    Series::new(
-                        "infinite spike ℓ = 1, 2 (simulation)",
-                        Mark::Steps,
-                        vec![(0.0, l1), (0.25, l2), (amax, l2)],
-                    )
-                    .with_color(3),
-                );
-            }
-            let (sp, _) = col("spiked");
-            if !sp.is_empty() {
-                p.series.push(
-                    Series::new("spiked equivalent (simulation)", Mark::Line, sp).with_color(1),
-                );
-            }
-            let (cg, _) = col("cget");
-            if !cg.is_empty() {
-                p.series.push(
-                    Series::new("cond. Gaussian equivalent (simulation)", Mark::Dashed, cg)
-                        .with_color(2),
-                );
-            }
-            let th: Vec<(f64, f64)> = spiked_theory
-                .iter()
-                .map(|(a, e)| {
-                    (
-                        *a,
-                        e.map_or(f64::NAN, |e| if mi == 0 { e.train } else { e.test }),
-                    )
-                })
-                .collect();
-            p.series
-                .push(Series::new("spiked equivalent (theory)", Mark::Crosses, th).with_color(6));
-            let (nn, nn_sd) = col("nn");
-            p.series.push(
-                Series::new(
-                    format!("network (mean ± sd, {} seeds)", seeds.len()),
-                    Mark::Markers,
-                    nn,
-                )
-                .with_yerr(nn_sd)
-                .with_color(0),
-            );
-            for k in [2, 4] {
-                p.vlines
-                    .push((onestep_theory::threshold(k), threshold_label(k)));
-            }
-            if !missing.is_empty() {
-                add_note(
-                    &mut p,
-                    &format!("not simulated yet: {}", missing.join(", ")),
-                );
-            }
-            headroom(&mut p, 0.55);
-            panels.push(p);
-        }
-        if !missing.is_empty() {
-            manifest.notes.push(format!(
-                "target {tname}: models missing from the trials' errors map: {}",
-                missing.join(", ")
-            ));
-        }
-        manifest
-            .configs
-            .insert(format!("target {tname}"), base(0.0));
+impl Target {
+    /// The configuration at `alpha`, fitting [`ERROR_MODELS`].
+    fn config(&self, alpha: f64) -> SimConfig {
+        with_models(
+            SimConfig {
+                target: self.spec.into(),
+                ..base_config(self.d, self.d, 4 * self.d, self.n_test, alpha)
+            },
+            &ERROR_MODELS,
+        )
     }
-    manifest
-        .settings
-        .insert("sizes".into(), format!("d = N = {d}, n = 4d"));
-    manifest
-        .settings
-        .insert("alphas".into(), format!("{alphas:?}"));
-    manifest.seeds = seeds.clone();
-    manifest.points = total;
-    let figure = Figure {
-        title: format!("Ridge errors after one step against α (d = N = {d}, n = 4d)"),
-        panels,
-        columns: 2,
-        caption: Some("Markers: network (mean ± sd). Lines: simulated spiked (solid) and conditional-Gaussian (dashed) equivalents on the same data; crosses: finite-α spiked-equivalent theory. Steps: infinite-spike models ℓ = 1 (α < 1/4) and ℓ = 2 (simulated). Horizontal: RF and the fitted best linear predictor. Dashed verticals: thresholds. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2. Test errors include σ_ε² = 0.01.".into()),
-    };
-    Ok(FigureData {
-        id: "errors",
-        tables: vec![table],
-        figure,
-        manifest,
+}
+
+/// The α-independent theory: the setting, the limits with ℓ = 0, 1, 2 columns, and the energy of
+/// the target beyond degree 1 (the best linear predictor's noiseless risk).
+struct Limits {
+    setting: Setting,
+    ell: Vec<onestep_theory::Errors>,
+    p_gt1: f64,
+}
+
+/// [`Limits`] of a configuration.
+fn limits(cfg0: &ValidConfig) -> Result<Limits, FigureError> {
+    let setting = onestep_pipeline::theory::setting(cfg0, cfg0.lambda);
+    let ell: Vec<onestep_theory::Errors> = (0..=2)
+        .map(|l| onestep_theory::errors(&setting, l))
+        .collect::<Result<_, _>>()
+        .map_err(theory_error(ID))?;
+    let p_gt1 = cfg0.target_stats.second_moment
+        - cfg0
+            .target_stats
+            .coeffs
+            .iter()
+            .take(2)
+            .map(|c| c * c)
+            .sum::<f64>();
+    Ok(Limits {
+        setting,
+        ell,
+        p_gt1,
     })
+}
+
+/// Train, test and noiseless test error of a theory value.
+fn triple(e: &onestep_theory::Errors) -> [f64; 3] {
+    [e.train, e.test, e.test_clean]
+}
+
+/// The theory value drawn beside model `key`, and what it is.
+fn theory_for(
+    key: &str,
+    spiked: Option<onestep_theory::Errors>,
+    lim: &Limits,
+    cfg: &ValidConfig,
+) -> ([f64; 3], &'static str) {
+    match key {
+        "nn" | "spiked" | "cget" => (
+            spiked.map_or([f64::NAN; 3], |e| triple(&e)),
+            "finite-α spiked equivalent",
+        ),
+        "rf" => (triple(&lim.ell[0]), "RF limit"),
+        "inf_spike_1" => (triple(&lim.ell[1]), "infinite-spike limit ℓ=1"),
+        "inf_spike_2" => (triple(&lim.ell[2]), "infinite-spike limit ℓ=2"),
+        "best_linear" => (
+            [f64::NAN, lim.p_gt1 + cfg.noise * cfg.noise, lim.p_gt1],
+            "population best linear predictor",
+        ),
+        _ => ([f64::NAN; 3], ""),
+    }
+}
+
+/// One target summarised: mean ± sd of every model key per α, the finite-α spiked theory per α,
+/// which keys the trials produced and which are missing.
+struct Summary {
+    by_key: BTreeMap<&'static str, Vec<(f64, ErrTriple)>>,
+    spiked_theory: Vec<(f64, Option<onestep_theory::Errors>)>,
+    present: BTreeSet<String>,
+    missing: Vec<&'static str>,
+}
+
+/// Every model key, `nn` and `rf` first.
+fn all_keys() -> impl Iterator<Item = &'static str> {
+    ["nn", "rf"].into_iter().chain(ERROR_MODELS)
+}
+
+/// Per α: mean ± sd of every present key and its theory value, into `table` and the summary.
+fn summarise(
+    target: &Target,
+    results: &[PointResult],
+    alphas: &[f64],
+    per: usize,
+    opts: &Options,
+    table: &mut Table,
+) -> Result<Summary, FigureError> {
+    let lim = limits(&check(ID, &target.config(0.0), opts)?)?;
+    let present = model_keys(results);
+    let mut sum = Summary {
+        by_key: BTreeMap::new(),
+        spiked_theory: Vec::new(),
+        missing: missing_models(all_keys(), &present),
+        present,
+    };
+    for (g, &a) in groups(results, per).into_iter().zip(alphas) {
+        let cfg = check(ID, &target.config(a), opts)?;
+        let sp = onestep_theory::spiked_errors(&lim.setting, a, cfg.eta0, cfg.n as f64).ok();
+        sum.spiked_theory.push((a, sp));
+        for key in all_keys().filter(|k| sum.present.contains(*k)) {
+            let stats = METRICS.map(|m| error_mean_sd(g, key, m));
+            let (theory, kind) = theory_for(key, sp, &lim, &cfg);
+            let mut row: Vec<Cell> = vec![
+                target.name.into(),
+                target.d.into(),
+                cfg.n.into(),
+                a.into(),
+                key.into(),
+                g.len().into(),
+            ];
+            for (m, sd) in stats {
+                row.push(m.into());
+                row.push(sd.into());
+            }
+            row.extend(theory.map(Cell::from));
+            row.push(kind.into());
+            table.push(row);
+            sum.by_key.entry(key).or_default().push((a, stats));
+        }
+    }
+    Ok(sum)
+}
+
+/// The panel of metric `metric` (index `mi` in [`METRICS`]) for target `tname`.
+fn error_panel(
+    sum: &Summary,
+    tname: &str,
+    mi: usize,
+    metric: &str,
+    amax: f64,
+    seeds: usize,
+) -> Panel {
+    let label = if metric == "train" {
+        "training error"
+    } else {
+        "test error (with label noise)"
+    };
+    let mut p = Panel::new(
+        format!("{label}, target {tname}"),
+        "α = log η / log n",
+        label,
+    );
+    let col = |key: &str| -> SeriesErr {
+        sum.by_key
+            .get(key)
+            .map(|v| v.iter().map(|(a, s)| ((*a, s[mi].0), s[mi].1)).unzip())
+            .unwrap_or_default()
+    };
+    let level = |key: &str| -> f64 {
+        mean_sd(
+            sum.by_key
+                .get(key)
+                .into_iter()
+                .flatten()
+                .map(|(_, s)| s[mi].0),
+        )
+        .0
+    };
+    add_levels(&mut p, &sum.present, level, amax);
+    let (sp, _) = col("spiked");
+    if !sp.is_empty() {
+        p.series
+            .push(Series::new("spiked equivalent (simulation)", Mark::Line, sp).with_color(1));
+    }
+    let (cg, _) = col("cget");
+    if !cg.is_empty() {
+        p.series.push(
+            Series::new("cond. Gaussian equivalent (simulation)", Mark::Dashed, cg).with_color(2),
+        );
+    }
+    let th: Vec<(f64, f64)> = sum
+        .spiked_theory
+        .iter()
+        .map(|(a, e)| {
+            (
+                *a,
+                e.map_or(f64::NAN, |e| if mi == 0 { e.train } else { e.test }),
+            )
+        })
+        .collect();
+    p.series
+        .push(Series::new("spiked equivalent (theory)", Mark::Crosses, th).with_color(6));
+    p.series.push(markers_with_err(
+        format!("network (mean ± sd, {seeds} seeds)"),
+        col("nn"),
+        0,
+    ));
+    for k in [2, 4] {
+        p.vlines
+            .push((onestep_theory::threshold(k), threshold_label(k)));
+    }
+    note_missing(&mut p, &sum.missing);
+    headroom(&mut p, 0.55);
+    p
+}
+
+/// The α-independent levels (mean over α of the simulated errors): RF and best linear as
+/// horizontal lines, the infinite-spike models ℓ = 1, 2 as steps.
+fn add_levels(p: &mut Panel, present: &BTreeSet<String>, level: impl Fn(&str) -> f64, amax: f64) {
+    if present.contains("rf") {
+        p.hlines.push((level("rf"), "RF".into()));
+    }
+    if present.contains("best_linear") {
+        p.hlines.push((level("best_linear"), "best linear".into()));
+    }
+    if present.contains("inf_spike_1") && present.contains("inf_spike_2") {
+        let (l1, l2) = (level("inf_spike_1"), level("inf_spike_2"));
+        p.series.push(
+            Series::new(
+                "infinite spike ℓ = 1, 2 (simulation)",
+                Mark::Steps,
+                vec![(0.0, l1), (0.25, l2), (amax, l2)],
+            )
+            .with_color(3),
+        );
+    }
 }

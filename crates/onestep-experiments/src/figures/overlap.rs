@@ -13,16 +13,94 @@ pub const INFO: FigureInfo = FigureInfo {
 };
 const ID: &str = INFO.id;
 
+/// The grid n/d.
+const RATIOS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+
+/// Runs the figure: β-only points against n/d for targets A and B, simulation beside the limits.
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
     let d = if opts.quick { 128 } else { 1024 };
-    let ratios = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
     let seeds = opts.seed_list(5, 4);
     let targets = [("A", TARGET_A), ("B", TARGET_B)];
-    let mut table = Table::new(
+    let mut table = overlap_table();
+    let (mut p_inner, mut p_norm) = empty_panels(d);
+    let mut manifest = Manifest::default();
+    let mut total = 0;
+    for (ti, (tname, spec)) in targets.into_iter().enumerate() {
+        let base = SimConfig {
+            target: spec.into(),
+            ..base_config(d, d, d, 1, 0.0)
+        };
+        let results = evaluate(ID, b, opts, ctx, &beta_points(&base, &RATIOS, &seeds))?;
+        total += results.len();
+        let target_stats = check(ID, &base, opts)?.target_stats;
+        let mut curves = Curves::default();
+        for (g, &r) in groups(&results, seeds.len()).into_iter().zip(&RATIOS) {
+            let n = n_at(r, d);
+            let th = onestep_theory::overlap(&target_stats, base.noise, n as f64 / d as f64)
+                .map_err(theory_error(ID))?;
+            table.push(curves.add(g, tname, d, n, &th));
+        }
+        curves.draw(tname, 2 * ti, &mut p_inner, &mut p_norm);
+        manifest.configs.insert(format!("target {tname}"), base);
+    }
+    p_inner.y_range = Some((0.0, 1.15));
+    describe(
+        &mut manifest,
+        [
+            ("n_over_d", format!("{RATIOS:?}")),
+            ("d", d.to_string()),
+            ("targets", format!("A = {TARGET_A}, B = {TARGET_B}")),
+        ],
+        seeds.clone(),
+        total,
+    );
+    let figure = Figure {
+        title: "Overlap of β = Xᵀy/n with the target direction β* against n/d".into(),
+        panels: vec![p_inner, p_norm],
+        columns: 2,
+        caption: Some(format!(
+            "Markers: simulation (mean ± sd over {} seeds); lines: theory ⟨β,β*⟩ → c*₁, ‖β‖² → c*₁² + (Eσ*² + σ_ε²)·d/n, cos∠ = ⟨β,β*⟩/‖β‖. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2; σ_ε = 0.1.",
+            seeds.len()
+        )),
+    };
+    Ok(FigureData {
+        id: ID,
+        tables: vec![table],
+        figure,
+        manifest,
+    })
+}
+
+/// n at the ratio n/d = `r` (at least 2).
+fn n_at(r: f64, d: usize) -> usize {
+    ((r * d as f64).round() as usize).max(2)
+}
+
+/// β-only points, ratio-major (every seed at the first n/d, then the next, …).
+fn beta_points(base: &SimConfig, ratios: &[f64], seeds: &[u64]) -> Vec<Point> {
+    ratios
+        .iter()
+        .flat_map(|&r| {
+            let cfg = SimConfig {
+                n: n_at(r, base.d),
+                ..base.clone()
+            };
+            seeds.iter().map(move |&s| Point {
+                cfg: cfg.clone(),
+                seed: s,
+                kind: PointKind::BetaOnly,
+            })
+        })
+        .collect()
+}
+
+/// The columns of the overlap table (one row per target and n).
+fn overlap_table() -> Table {
+    Table::new(
         "overlap",
         &[
             "target",
@@ -40,7 +118,11 @@ pub fn run<B: Backend>(
             "theory_cosine",
             "theory_norm2",
         ],
-    );
+    )
+}
+
+/// The two panels, without data: ⟨β,β*⟩ with cos∠, and ‖β‖².
+fn empty_panels(d: usize) -> (Panel, Panel) {
     let mut p_inner = Panel::new(
         format!("⟨β, β*⟩ and cos∠(β, β*), d = {d}"),
         "n / d",
@@ -50,141 +132,93 @@ pub fn run<B: Backend>(
     let mut p_norm = Panel::new(format!("‖β‖², d = {d}"), "n / d", "‖β‖²");
     p_norm.x_log = true;
     p_norm.y_log = true;
-    let mut manifest = Manifest::default();
-    let mut total = 0;
-    for (ti, (tname, spec)) in targets.into_iter().enumerate() {
-        let base = SimConfig {
-            target: spec.into(),
-            ..base_config(d, d, d, 1, 0.0)
-        };
-        let points: Vec<Point> = ratios
-            .iter()
-            .flat_map(|&r| {
-                let n = ((r * d as f64).round() as usize).max(2);
-                let cfg = SimConfig { n, ..base.clone() };
-                seeds.iter().map(move |&s| Point {
-                    cfg: cfg.clone(),
-                    seed: s,
-                    kind: PointKind::BetaOnly,
-                })
-            })
-            .collect();
-        let results = evaluate(ID, b, opts, ctx, &points)?;
-        total += results.len();
-        let target_stats = check(ID, &base, opts)?.target_stats;
-        let (mut inner, mut cosine, mut norm) =
-            ((vec![], vec![]), (vec![], vec![]), (vec![], vec![]));
-        let (mut t_inner, mut t_cos, mut t_norm) = (vec![], vec![], vec![]);
-        for (g, &r) in groups(&results, seeds.len()).into_iter().zip(&ratios) {
-            let n = ((r * d as f64).round() as usize).max(2);
-            let phi = n as f64 / d as f64;
-            let th = onestep_theory::overlap(&target_stats, base.noise, phi).map_err(|source| {
-                FigureError::Theory {
-                    figure: "overlap",
-                    source,
-                }
-            })?;
-            let (im, is) = mean_sd(g.iter().map(|p| p.beta_inner));
-            let (cm, cs) = mean_sd(g.iter().map(|p| p.beta_inner / p.beta_norm2.sqrt()));
-            let (nm, ns) = mean_sd(g.iter().map(|p| p.beta_norm2));
-            table.push(vec![
-                tname.into(),
-                d.into(),
-                n.into(),
-                phi.into(),
-                g.len().into(),
-                im.into(),
-                is.into(),
-                cm.into(),
-                cs.into(),
-                nm.into(),
-                ns.into(),
-                th.inner.into(),
-                th.cosine.into(),
-                th.norm2.into(),
-            ]);
-            inner.0.push((phi, im));
-            inner.1.push(is);
-            cosine.0.push((phi, cm));
-            cosine.1.push(cs);
-            norm.0.push((phi, nm));
-            norm.1.push(ns);
-            t_inner.push((phi, th.inner));
-            t_cos.push((phi, th.cosine));
-            t_norm.push((phi, th.norm2));
-        }
-        let c = 2 * ti;
+    (p_inner, p_norm)
+}
+
+/// One target's curves against n/d: simulation (mean ± sd) and theory.
+#[derive(Default)]
+struct Curves {
+    inner: SeriesErr,
+    cosine: SeriesErr,
+    norm: SeriesErr,
+    t_inner: Vec<(f64, f64)>,
+    t_cos: Vec<(f64, f64)>,
+    t_norm: Vec<(f64, f64)>,
+}
+
+impl Curves {
+    /// Adds the seeds `g` at n and the theory `th`; returns their table row.
+    fn add(
+        &mut self,
+        g: &[PointResult],
+        tname: &str,
+        d: usize,
+        n: usize,
+        th: &onestep_theory::Overlap,
+    ) -> Vec<Cell> {
+        let phi = n as f64 / d as f64;
+        let (im, is) = mean_sd(g.iter().map(|p| p.beta_inner));
+        let (cm, cs) = mean_sd(g.iter().map(|p| p.beta_inner / p.beta_norm2.sqrt()));
+        let (nm, ns) = mean_sd(g.iter().map(|p| p.beta_norm2));
+        push_mean_sd(&mut self.inner, phi, (im, is));
+        push_mean_sd(&mut self.cosine, phi, (cm, cs));
+        push_mean_sd(&mut self.norm, phi, (nm, ns));
+        self.t_inner.push((phi, th.inner));
+        self.t_cos.push((phi, th.cosine));
+        self.t_norm.push((phi, th.norm2));
+        vec![
+            tname.into(),
+            d.into(),
+            n.into(),
+            phi.into(),
+            g.len().into(),
+            im.into(),
+            is.into(),
+            cm.into(),
+            cs.into(),
+            nm.into(),
+            ns.into(),
+            th.inner.into(),
+            th.cosine.into(),
+            th.norm2.into(),
+        ]
+    }
+
+    /// Adds target `tname`'s series to the panels in palette colours `c` and `c + 1`.
+    fn draw(self, tname: &str, c: usize, p_inner: &mut Panel, p_norm: &mut Panel) {
         p_inner.series.push(
             Series::new(
                 format!("⟨β,β*⟩, target {tname} (theory)"),
                 Mark::Line,
-                t_inner,
+                self.t_inner,
             )
             .with_color(c),
         );
-        p_inner.series.push(
-            Series::new(
-                format!("⟨β,β*⟩, target {tname} (simulation)"),
-                Mark::Markers,
-                inner.0,
-            )
-            .with_yerr(inner.1)
-            .with_color(c),
-        );
+        p_inner.series.push(markers_with_err(
+            format!("⟨β,β*⟩, target {tname} (simulation)"),
+            self.inner,
+            c,
+        ));
         p_inner.series.push(
             Series::new(
                 format!("cos∠, target {tname} (theory)"),
                 Mark::Dashed,
-                t_cos,
+                self.t_cos,
             )
             .with_color(c + 1),
         );
-        p_inner.series.push(
-            Series::new(
-                format!("cos∠, target {tname} (simulation)"),
-                Mark::Markers,
-                cosine.0,
-            )
-            .with_yerr(cosine.1)
-            .with_color(c + 1),
-        );
+        p_inner.series.push(markers_with_err(
+            format!("cos∠, target {tname} (simulation)"),
+            self.cosine,
+            c + 1,
+        ));
         p_norm.series.push(
-            Series::new(format!("target {tname} (theory)"), Mark::Line, t_norm).with_color(c),
+            Series::new(format!("target {tname} (theory)"), Mark::Line, self.t_norm).with_color(c),
         );
-        p_norm.series.push(
-            Series::new(
-                format!("target {tname} (simulation)"),
-                Mark::Markers,
-                norm.0,
-            )
-            .with_yerr(norm.1)
-            .with_color(c),
-        );
-        manifest.configs.insert(format!("target {tname}"), base);
+        p_norm.series.push(markers_with_err(
+            format!("target {tname} (simulation)"),
+            self.norm,
+            c,
+        ));
     }
-    p_inner.y_range = Some((0.0, 1.15));
-    manifest
-        .settings
-        .insert("n_over_d".into(), format!("{ratios:?}"));
-    manifest.settings.insert("d".into(), d.to_string());
-    manifest
-        .settings
-        .insert("targets".into(), format!("A = {TARGET_A}, B = {TARGET_B}"));
-    manifest.seeds = seeds.clone();
-    manifest.points = total;
-    let figure = Figure {
-        title: "Overlap of β = Xᵀy/n with the target direction β* against n/d".into(),
-        panels: vec![p_inner, p_norm],
-        columns: 2,
-        caption: Some(format!(
-            "Markers: simulation (mean ± sd over {} seeds); lines: theory ⟨β,β*⟩ → c*₁, ‖β‖² → c*₁² + (Eσ*² + σ_ε²)·d/n, cos∠ = ⟨β,β*⟩/‖β‖. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2; σ_ε = 0.1.",
-            seeds.len()
-        )),
-    };
-    Ok(FigureData {
-        id: "overlap",
-        tables: vec![table],
-        figure,
-        manifest,
-    })
 }

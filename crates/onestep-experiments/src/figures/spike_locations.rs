@@ -40,10 +40,7 @@ impl Sweep {
 
     /// Points ordered α-major (all seeds of the first α, then the next α, …).
     pub fn points(&self) -> Vec<Point> {
-        self.alphas
-            .iter()
-            .flat_map(|&a| self.seeds.iter().map(move |&s| Point::trial(self.at(a), s)))
-            .collect()
+        trial_points(&self.alphas, &self.seeds, |a| self.at(a))
     }
 
     /// The theory's spike report at `alpha`; errors are labelled with `figure`.
@@ -56,6 +53,7 @@ impl Sweep {
         spike_theory(figure, &check(figure, &self.at(alpha), opts)?)
     }
 
+    /// Records the sweep's grid, sizes, functions, configuration (as `name`) and seeds.
     pub fn settings(&self, m: &mut Manifest, name: &str) {
         m.settings
             .insert(format!("{name}.alphas"), format!("{:?}", self.alphas));
@@ -98,10 +96,11 @@ pub(crate) fn spike_theory(
     figure: &'static str,
     cfg: &ValidConfig,
 ) -> Result<SpikeReport, FigureError> {
-    onestep_pipeline::theory::spike_report(cfg)
-        .map_err(|source| FigureError::Theory { figure, source })
+    onestep_pipeline::theory::spike_report(cfg).map_err(theory_error(figure))
 }
 
+/// Runs the figure: the centred-ReLU sweep, the top singular values and theory per α, and the
+/// simulation / theory ratios.
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
@@ -110,13 +109,51 @@ pub fn run<B: Backend>(
     let sweep = relu_sweep(opts);
     let results = evaluate(ID, b, opts, ctx, &sweep.points())?;
     let per = sweep.seeds.len();
-
-    let mut sim_cols: Vec<String> = vec!["alpha".into(), "eta".into(), "seeds".into()];
-    for r in 1..=RANKS {
-        sim_cols.push(format!("sv{r}_mean"));
-        sim_cols.push(format!("sv{r}_sd"));
+    let mut sim = simulation_table();
+    let mut th = theory_table();
+    let mut curves = Curves::new();
+    for (g, &alpha) in groups(&results, per).into_iter().zip(&sweep.alphas) {
+        let rep = sweep.theory(ID, alpha, opts)?;
+        sim.push(curves.add_simulation(g, alpha, &rep));
+        curves.add_ratios(g, alpha, &rep);
+        theory_rows(alpha, &rep, &mut th, &mut curves.degree_pts);
     }
-    sim_cols.extend(
+    let act = &check(ID, &sweep.cfg, opts)?.act_stats;
+    let lines = threshold_lines(act, 2..=6, curves.max_alpha);
+    let title = format!("centred ReLU, d = N = {}, n = {}", sweep.cfg.d, sweep.cfg.n);
+    let (panel, ratio) = curves.panels(title, per, lines);
+    let mut manifest = Manifest::default();
+    sweep.settings(&mut manifest, "relu");
+    manifest.points = results.len();
+    manifest.notes.push("Theory: predict_spikes with Spectrum::MarchenkoPastur and the smoothed spike functions with step noise (docs/theory.md §9.5); a degree ≥ 4 location is drawn only when finite and ≤ 2θ_k.".into());
+    let figure = Figure {
+        title: "Spike locations: outliers of F = σ(X̃Wᵀ) after one step, against α".into(),
+        panels: vec![panel, ratio],
+        columns: 2,
+        caption: Some(format!(
+            "Markers: the {RANKS} largest singular values of F (mean ± sd over {per} seeds). Crosses: outlier locations predicted by the BBP equation on the Marchenko–Pastur bulk, spike functions smoothed per neuron with the step's noise direction (docs/theory.md §9.5; all values in the CSV). Right: simulated over predicted value where every seed separates the outlier (the r-th largest value against the r-th largest prediction); bulk edge of F = its largest value below the detected spikes. Dashed: thresholds (k−1)/(2k) for the degrees with c_k ≠ 0 (centred ReLU has c₃ = 0). σ* = He₁ + He₂/√2, λ = 0.1, σ_ε = 0.1."
+        )),
+    };
+    Ok(FigureData {
+        id: ID,
+        tables: vec![sim, th],
+        figure,
+        manifest,
+    })
+}
+
+/// Palette of the degrees' outlier series, in increasing degree.
+const DEGREE_COLORS: [usize; 5] = [1, 3, 4, 5, 7];
+
+/// The columns of the simulation table: α, η, seeds, mean and sd of each of the top singular
+/// values, ‖F₀‖, spikes detected and the theory's bulk edge and ℓ.
+fn simulation_table() -> Table {
+    let mut columns: Vec<String> = vec!["alpha".into(), "eta".into(), "seeds".into()];
+    for r in 1..=RANKS {
+        columns.push(format!("sv{r}_mean"));
+        columns.push(format!("sv{r}_sd"));
+    }
+    columns.extend(
         [
             "f0_norm_mean",
             "f0_norm_sd",
@@ -126,12 +163,16 @@ pub fn run<B: Backend>(
         ]
         .map(String::from),
     );
-    let mut sim = Table {
+    Table {
         name: "simulation".into(),
-        columns: sim_cols,
+        columns,
         rows: Vec::new(),
-    };
-    let mut th = Table::new(
+    }
+}
+
+/// The columns of the theory table (one row per α and predicted spike).
+fn theory_table() -> Table {
+    Table::new(
         "theory",
         &[
             "alpha",
@@ -144,28 +185,77 @@ pub fn run<B: Backend>(
             "ell",
             "alignment",
         ],
-    );
+    )
+}
 
-    let mut rank_series: Vec<SeriesErr> = vec![(Vec::new(), Vec::new()); RANKS];
-    let mut f0_line = Vec::new();
-    let mut edge_line = Vec::new();
-    let mut degree_pts: BTreeMap<usize, Vec<(f64, f64)>> = BTreeMap::new();
-    let mut max_alpha: f64 = 0.0;
-    // simulation / theory: bulk edge of F (the first singular value below the detected spikes) and
-    // the outliers, the r-th largest value matched to the r-th largest drawn prediction.
-    let mut ratio_edge = (Vec::new(), Vec::new());
-    let mut ratios: BTreeMap<usize, SeriesErr> = BTreeMap::new();
+/// The theory rows at one α; the drawn locations are added to `degree_pts` by degree.
+fn theory_rows(
+    alpha: f64,
+    rep: &SpikeReport,
+    th: &mut Table,
+    degree_pts: &mut BTreeMap<usize, Vec<(f64, f64)>>,
+) {
+    for sp in &rep.spikes {
+        let plotted = sp.trusted_location().is_some();
+        th.push(vec![
+            alpha.into(),
+            sp.degree.into(),
+            onestep_theory::threshold(sp.degree).into(),
+            sp.strength.into(),
+            sp.location.into(),
+            plotted.into(),
+            rep.bulk_edge.into(),
+            rep.ell.into(),
+            sp.alignment.into(),
+        ]);
+        if plotted {
+            degree_pts
+                .entry(sp.degree)
+                .or_default()
+                .push((alpha, sp.location.unwrap_or(f64::NAN)));
+        }
+    }
+}
 
-    for (g, &alpha) in groups(&results, per).into_iter().zip(&sweep.alphas) {
-        max_alpha = max_alpha.max(alpha);
-        let rep = sweep.theory(ID, alpha, opts)?;
+/// The curves of both panels, gathered α by α.
+struct Curves {
+    /// Top singular values by rank (mean ± sd).
+    rank_series: Vec<SeriesErr>,
+    /// ‖F₀‖ (mean) and the theory's bulk edge.
+    f0_line: Vec<(f64, f64)>,
+    edge_line: Vec<(f64, f64)>,
+    /// Drawn outlier locations by degree.
+    degree_pts: BTreeMap<usize, Vec<(f64, f64)>>,
+    max_alpha: f64,
+    /// Simulation / theory: bulk edge of F (the first singular value below the detected spikes)
+    /// and the outliers by degree, the r-th largest value matched to the r-th largest drawn
+    /// prediction.
+    ratio_edge: SeriesErr,
+    ratios: BTreeMap<usize, SeriesErr>,
+}
+
+impl Curves {
+    fn new() -> Self {
+        Self {
+            rank_series: vec![(Vec::new(), Vec::new()); RANKS],
+            f0_line: Vec::new(),
+            edge_line: Vec::new(),
+            degree_pts: BTreeMap::new(),
+            max_alpha: 0.0,
+            ratio_edge: (Vec::new(), Vec::new()),
+            ratios: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the seeds `g` at `alpha` to the singular-value curves; returns their simulation row.
+    fn add_simulation(&mut self, g: &[PointResult], alpha: f64, rep: &SpikeReport) -> Vec<Cell> {
+        self.max_alpha = self.max_alpha.max(alpha);
         let mut row: Vec<Cell> = vec![alpha.into(), g[0].eta.into(), g.len().into()];
-        for (r, (pts, err)) in rank_series.iter_mut().enumerate() {
+        for (r, series) in self.rank_series.iter_mut().enumerate() {
             let (m, s) = mean_sd(g.iter().map(|p| p.top.get(r).copied().unwrap_or(f64::NAN)));
             row.push(m.into());
             row.push(s.into());
-            pts.push((alpha, m));
-            err.push(s);
+            push_mean_sd(series, alpha, (m, s));
         }
         let (fm, fs) = mean_sd(g.iter().map(|p| p.bulk_edge));
         let (sd_mean, _) = mean_sd(g.iter().map(|p| p.spikes_detected as f64));
@@ -176,131 +266,79 @@ pub fn run<B: Backend>(
             rep.bulk_edge.into(),
             rep.ell.into(),
         ]);
-        sim.push(row);
-        f0_line.push((alpha, fm));
-        edge_line.push((alpha, rep.bulk_edge));
-        let (em, es) =
+        self.f0_line.push((alpha, fm));
+        self.edge_line.push((alpha, rep.bulk_edge));
+        row
+    }
+
+    /// Adds the seeds `g` at `alpha` to the simulation / theory ratios.
+    fn add_ratios(&mut self, g: &[PointResult], alpha: f64, rep: &SpikeReport) {
+        let edge =
             mean_sd(g.iter().map(|p| {
                 p.top.get(p.spikes_detected).copied().unwrap_or(f64::NAN) / rep.bulk_edge
             }));
-        ratio_edge.0.push((alpha, em));
-        ratio_edge.1.push(es);
-        let mut drawn: Vec<(usize, f64)> = rep
-            .spikes
-            .iter()
-            .filter(|sp| sp.trusted_location().is_some())
-            .map(|sp| (sp.degree, sp.location.unwrap_or(f64::NAN)))
-            .collect();
-        drawn.sort_by(|a, b| b.1.total_cmp(&a.1));
-        for (r, (k, loc)) in drawn.iter().enumerate() {
+        push_mean_sd(&mut self.ratio_edge, alpha, edge);
+        for (r, (k, loc, _)) in drawn_spikes(rep).iter().enumerate() {
             // only where every seed separates this many spikes
             if g.iter().all(|p| p.spikes_detected > r) {
-                let (m, s) = mean_sd(g.iter().map(|p| p.top[r] / loc));
-                let e = ratios.entry(*k).or_default();
-                e.0.push((alpha, m));
-                e.1.push(s);
-            }
-        }
-        for sp in &rep.spikes {
-            let plotted = sp.trusted_location().is_some();
-            th.push(vec![
-                alpha.into(),
-                sp.degree.into(),
-                onestep_theory::threshold(sp.degree).into(),
-                sp.strength.into(),
-                sp.location.into(),
-                plotted.into(),
-                rep.bulk_edge.into(),
-                rep.ell.into(),
-                sp.alignment.into(),
-            ]);
-            if plotted {
-                degree_pts
-                    .entry(sp.degree)
-                    .or_default()
-                    .push((alpha, sp.location.unwrap_or(f64::NAN)));
+                let ratio = mean_sd(g.iter().map(|p| p.top[r] / loc));
+                push_mean_sd(self.ratios.entry(*k).or_default(), alpha, ratio);
             }
         }
     }
 
-    let mut panel = Panel::new(
-        format!("centred ReLU, d = N = {}, n = {}", sweep.cfg.d, sweep.cfg.n),
-        "α  (step size η = n^α)",
-        "singular value of F",
-    );
-    panel.y_log = true;
-    for (pts, err) in rank_series {
-        panel.series.push(
-            Series::new(
+    /// The singular values against α, and the simulation / theory ratios, both with the
+    /// threshold `lines`.
+    fn panels(self, title: String, per: usize, lines: Vec<(f64, String)>) -> (Panel, Panel) {
+        let mut panel = Panel::new(title, "α  (step size η = n^α)", "singular value of F");
+        panel.y_log = true;
+        for series in self.rank_series {
+            panel.series.push(markers_with_err(
                 format!("simulation: top {RANKS} (mean ± sd, {per} seeds)"),
-                Mark::Markers,
-                pts,
-            )
-            .with_yerr(err)
-            .with_color(0),
-        );
-    }
-    panel.series.push(
-        Series::new("‖F₀‖ (simulation, before the step)", Mark::Dotted, f0_line).with_color(2),
-    );
-    panel
-        .series
-        .push(Series::new("bulk edge (theory)", Mark::Line, edge_line).with_color(6));
-    for (i, (k, pts)) in degree_pts.into_iter().enumerate() {
+                series,
+                0,
+            ));
+        }
         panel.series.push(
             Series::new(
-                format!("outlier location, degree {k} (theory)"),
-                Mark::Crosses,
-                pts,
+                "‖F₀‖ (simulation, before the step)",
+                Mark::Dotted,
+                self.f0_line,
             )
-            .with_color([1, 3, 4, 5, 7][i % 5]),
+            .with_color(2),
         );
-    }
-    let act = &check(ID, &sweep.cfg, opts)?.act_stats;
-    for k in 2..=6 {
-        let t = onestep_theory::threshold(k);
-        if act.coeff(k).is_some_and(|c| c.abs() > 1e-12) && t <= max_alpha + 1e-9 {
-            panel.vlines.push((t, threshold_label(k)));
+        panel
+            .series
+            .push(Series::new("bulk edge (theory)", Mark::Line, self.edge_line).with_color(6));
+        for (i, (k, pts)) in self.degree_pts.into_iter().enumerate() {
+            panel.series.push(
+                Series::new(
+                    format!("outlier location, degree {k} (theory)"),
+                    Mark::Crosses,
+                    pts,
+                )
+                .with_color(DEGREE_COLORS[i % 5]),
+            );
         }
-    }
-    let mut ratio = Panel::new(
-        "simulation / theory",
-        "α  (step size η = n^α)",
-        "simulated / predicted singular value",
-    );
-    ratio.hlines.push((1.0, "agreement".into()));
-    ratio.series.push(
-        Series::new("bulk edge of F", Mark::Markers, ratio_edge.0)
-            .with_yerr(ratio_edge.1)
-            .with_color(6),
-    );
-    for (i, (k, (pts, err))) in ratios.into_iter().enumerate() {
-        ratio.series.push(
-            Series::new(format!("outlier of degree {k}"), Mark::Markers, pts)
-                .with_yerr(err)
-                .with_color([1, 3, 4, 5, 7][i % 5]),
+        panel.vlines = lines;
+        let mut ratio = Panel::new(
+            "simulation / theory",
+            "α  (step size η = n^α)",
+            "simulated / predicted singular value",
         );
+        ratio.hlines.push((1.0, "agreement".into()));
+        ratio
+            .series
+            .push(markers_with_err("bulk edge of F", self.ratio_edge, 6));
+        for (i, (k, series)) in self.ratios.into_iter().enumerate() {
+            ratio.series.push(markers_with_err(
+                format!("outlier of degree {k}"),
+                series,
+                DEGREE_COLORS[i % 5],
+            ));
+        }
+        ratio.vlines = panel.vlines.clone();
+        headroom(&mut ratio, 0.35);
+        (panel, ratio)
     }
-    for (x, l) in &panel.vlines {
-        ratio.vlines.push((*x, l.clone()));
-    }
-    headroom(&mut ratio, 0.35);
-    let figure = Figure {
-        title: "Spike locations: outliers of F = σ(X̃Wᵀ) after one step, against α".into(),
-        panels: vec![panel, ratio],
-        columns: 2,
-        caption: Some(format!(
-            "Markers: the {RANKS} largest singular values of F (mean ± sd over {per} seeds). Crosses: outlier locations predicted by the BBP equation on the Marchenko–Pastur bulk, spike functions smoothed per neuron with the step's noise direction (docs/theory.md §9.5; all values in the CSV). Right: simulated over predicted value where every seed separates the outlier (the r-th largest value against the r-th largest prediction); bulk edge of F = its largest value below the detected spikes. Dashed: thresholds (k−1)/(2k) for the degrees with c_k ≠ 0 (centred ReLU has c₃ = 0). σ* = He₁ + He₂/√2, λ = 0.1, σ_ε = 0.1."
-        )),
-    };
-    let mut manifest = Manifest::default();
-    sweep.settings(&mut manifest, "relu");
-    manifest.points = results.len();
-    manifest.notes.push("Theory: predict_spikes with Spectrum::MarchenkoPastur and the smoothed spike functions with step noise (docs/theory.md §9.5); a degree ≥ 4 location is drawn only when finite and ≤ 2θ_k.".into());
-    Ok(FigureData {
-        id: "spike-locations",
-        tables: vec![sim, th],
-        figure,
-        manifest,
-    })
 }

@@ -10,6 +10,7 @@
 //! shows where the finite-n points are heading.
 use super::*;
 use onestep_plot::{Mark, Panel, Series};
+use onestep_theory::Setting;
 
 /// This figure's registry entry.
 pub const INFO: FigureInfo = FigureInfo {
@@ -25,12 +26,14 @@ pub const RICH_TARGET: &str = RICH_ACTIVATION;
 /// Highest number of spikes considered by the theory.
 const MAX_ELL: usize = 4;
 
+/// One size of the simulations: d, its α grid and seeds.
 struct Level {
     d: usize,
     alphas: Vec<f64>,
     seeds: Vec<u64>,
 }
 
+/// The sizes simulated: quick d = 64, 128; full d = 512, 1024, 2048.
 fn levels(opts: &Options) -> Vec<Level> {
     if opts.quick {
         let a = vec![0.0, 0.1, 0.2, 0.3, 0.4];
@@ -73,33 +76,168 @@ pub(crate) fn n_test(opts: &Options) -> usize {
     if opts.quick { 2048 } else { 8192 }
 }
 
+/// An activation–target pair: its key, title, functions, and whether it fits the `errors`
+/// figure's models (so its points are shared with that figure).
+struct Pair {
+    key: &'static str,
+    title: &'static str,
+    act: &'static str,
+    target: &'static str,
+    shared: bool,
+}
+
+/// Target B with centred ReLU, and the richer pair.
+const PAIRS: [Pair; 2] = [
+    Pair {
+        key: "B",
+        title: "target B, centred ReLU",
+        act: "relu-centered",
+        target: TARGET_B,
+        shared: true,
+    },
+    Pair {
+        key: "rich",
+        title: "richer pair σ = σ* = Σ_{k≤4} He_k/k!",
+        act: RICH_ACTIVATION,
+        target: RICH_TARGET,
+        shared: false,
+    },
+];
+
+impl Pair {
+    /// The configuration at d and `alpha` (n = 4d, N = d).
+    fn config(&self, opts: &Options, d: usize, alpha: f64) -> SimConfig {
+        let models: &[&str] = if self.shared { &ERROR_MODELS } else { &[] };
+        let c = SimConfig {
+            activation: self.act.into(),
+            target: self.target.into(),
+            ..base_config(d, d, 4 * d, n_test(opts), alpha)
+        };
+        if models.is_empty() {
+            c
+        } else {
+            with_models(c, models)
+        }
+    }
+}
+
+/// The training and test panels of one pair.
+struct Panels {
+    train: Panel,
+    test: Panel,
+}
+
+impl Panels {
+    /// Empty panels titled after the pair.
+    fn new(title: &str) -> Self {
+        Self {
+            train: Panel::new(
+                format!("training, {title}"),
+                "α  (step size η = n^α)",
+                "training error",
+            ),
+            test: Panel::new(
+                format!("test, {title}"),
+                "α  (step size η = n^α)",
+                "test error (with label noise)",
+            ),
+        }
+    }
+
+    /// Adds a theory curve (colour 6, drawn as `mark`) to both panels: the training and the test
+    /// errors of `pts` against α.
+    fn theory(&mut self, name: &str, mark: Mark, pts: &[(f64, onestep_theory::Errors)]) {
+        let curve = |f: fn(&onestep_theory::Errors) -> f64| {
+            pts.iter().map(|(a, e)| (*a, f(e))).collect::<Vec<_>>()
+        };
+        self.train
+            .series
+            .push(Series::new(name, mark, curve(|e| e.train)).with_color(6));
+        self.test
+            .series
+            .push(Series::new(name, mark, curve(|e| e.test)).with_color(6));
+    }
+}
+
+/// Runs the figure: per pair the limit on a fine α grid, the finite-α spiked theory and the
+/// network at each size, a training and a test panel.
 pub fn run<B: Backend>(
     b: &B,
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let pairs = [
-        (
-            "B",
-            "target B, centred ReLU",
-            "relu-centered",
-            TARGET_B,
-            true,
-        ),
-        (
-            "rich",
-            "richer pair σ = σ* = Σ_{k≤4} He_k/k!",
-            RICH_ACTIVATION,
-            RICH_TARGET,
-            false,
-        ),
-    ];
     let levels = levels(opts);
     let mut theory_t = Table::new(
         "theory",
         &["pair", "alpha", "ell", "train", "test", "test_clean"],
     );
-    let mut sim_t = Table::new(
+    let mut sim_t = simulation_table();
+    let mut panels = Vec::new();
+    let mut manifest = Manifest::default();
+    let mut total = 0;
+    for pair in &PAIRS {
+        let ref_cfg = check(ID, &pair.config(opts, levels[0].d, 0.0), opts)?;
+        let s = onestep_pipeline::theory::setting(&ref_cfg, ref_cfg.lambda);
+        let mut p = Panels::new(pair.title);
+        let fine = limit_curve(pair.key, &s, &mut theory_t, &mut p)?;
+        spiked_curve(pair.key, &s, &fine, &levels, &mut p, &mut manifest.notes);
+        for (li, lv) in levels.iter().enumerate() {
+            let (tr, te, n) = simulate(b, opts, ctx, pair, lv, &s, &mut sim_t)?;
+            total += n;
+            let name = format!("network, d = {}, n = 4d (simulation)", lv.d);
+            p.train.series.push(markers_with_err(name.clone(), tr, li));
+            p.test.series.push(markers_with_err(name, te, li));
+            manifest.settings.insert(
+                format!("{}.d{}.alphas", pair.key, lv.d),
+                format!("{:?} × seeds {}", lv.alphas, seeds_text(&lv.seeds)),
+            );
+        }
+        let lines = threshold_lines(&ref_cfg.act_stats, 2..=MAX_ELL, f64::INFINITY);
+        p.train.vlines.extend(lines.iter().cloned());
+        p.test.vlines.extend(lines);
+        headroom(&mut p.train, 0.45);
+        headroom(&mut p.test, 0.45);
+        panels.push(p.train);
+        panels.push(p.test);
+        manifest
+            .configs
+            .insert(pair.key.to_string(), pair.config(opts, levels[0].d, 0.0));
+    }
+    let seeds = levels
+        .iter()
+        .flat_map(|l| l.seeds.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    describe(
+        &mut manifest,
+        [
+            ("sizes", "n = 4d, N = d".into()),
+            (
+                "theory",
+                format!("onestep_theory::staircase, max ℓ = {MAX_ELL}, Marchenko–Pastur bulk"),
+            ),
+        ],
+        seeds,
+        total,
+    );
+    let figure = Figure {
+        title: "The staircase: limiting ridge errors against α, and the network at growing d".into(),
+        panels,
+        columns: 2,
+        caption: Some("Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)^{∘k}), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d. Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".into()),
+    };
+    Ok(FigureData {
+        id: ID,
+        tables: vec![theory_t, sim_t],
+        figure,
+        manifest,
+    })
+}
+
+/// The columns of the simulation table (one row per pair, d and α).
+fn simulation_table() -> Table {
+    Table::new(
         "simulation",
         &[
             "pair",
@@ -117,215 +255,124 @@ pub fn run<B: Backend>(
             "spiked_theory_train",
             "spiked_theory_test",
         ],
-    );
-    let mut panels = Vec::new();
-    let mut manifest = Manifest::default();
-    let mut total = 0;
-    for (key, title, act, target, shared) in pairs {
-        let models: &[&str] = if shared { &ERROR_MODELS } else { &[] };
-        let base = |d: usize, alpha: f64| {
-            let c = SimConfig {
-                activation: act.into(),
-                target: target.into(),
-                ..base_config(d, d, 4 * d, n_test(opts), alpha)
-            };
-            if models.is_empty() {
-                c
-            } else {
-                with_models(c, models)
-            }
-        };
-        let ref_cfg = check(ID, &base(levels[0].d, 0.0), opts)?;
-        let s = onestep_pipeline::theory::setting(&ref_cfg, ref_cfg.lambda);
-        let theory_err = |source| FigureError::Theory { figure: ID, source };
-        let fine: Vec<f64> = (0..=180).map(|i| 0.45 * i as f64 / 180.0).collect();
-        let stairs = onestep_theory::staircase(&s, &fine, MAX_ELL).map_err(theory_err)?;
-        for (a, l, e) in &stairs {
-            theory_t.push(vec![
-                key.into(),
-                (*a).into(),
-                (*l).into(),
-                e.train.into(),
-                e.test.into(),
-                e.test_clean.into(),
-            ]);
-        }
-        let mut train_panel = Panel::new(
-            format!("training, {title}"),
-            "α  (step size η = n^α)",
-            "training error",
-        );
-        let mut test_panel = Panel::new(
-            format!("test, {title}"),
-            "α  (step size η = n^α)",
-            "test error (with label noise)",
-        );
-        train_panel.series.push(
-            Series::new(
-                "limit n → ∞ (theory)",
-                Mark::Line,
-                stairs.iter().map(|(a, _, e)| (*a, e.train)).collect(),
-            )
-            .with_color(6),
-        );
-        test_panel.series.push(
-            Series::new(
-                "limit n → ∞ (theory)",
-                Mark::Line,
-                stairs.iter().map(|(a, _, e)| (*a, e.test)).collect(),
-            )
-            .with_color(6),
-        );
+    )
+}
 
-        // Finite-α spiked equivalent at the largest d (dotted): where the finite-n points head.
-        let d_max = levels.iter().map(|l| l.d).max().unwrap_or(1);
-        let n_max = 4.0 * d_max as f64;
-        let spiked: Vec<(f64, Result<onestep_theory::Errors, _>)> = fine
-            .iter()
-            .step_by(4)
-            .map(|&a| (a, onestep_theory::spiked_errors(&s, a, 1.0, n_max)))
-            .collect();
-        let failed = spiked.iter().filter(|(_, r)| r.is_err()).count();
-        if failed > 0 {
-            let why = spiked
-                .iter()
-                .find_map(|(_, r)| r.as_ref().err().map(|e| e.to_string()))
-                .unwrap_or_default();
-            manifest.notes.push(format!(
-                "{key}: finite-α spiked theory failed at {failed} α values: {why}"
-            ));
-        }
-        let ok = |f: fn(&onestep_theory::Errors) -> f64| {
-            spiked
-                .iter()
-                .map(|(a, r)| (*a, r.as_ref().map_or(f64::NAN, f)))
-                .collect::<Vec<_>>()
-        };
-        train_panel.series.push(
-            Series::new(
-                format!("finite-α spiked equivalent, d = {d_max} (theory)"),
-                Mark::Dotted,
-                ok(|e| e.train),
-            )
-            .with_color(6),
-        );
-        test_panel.series.push(
-            Series::new(
-                format!("finite-α spiked equivalent, d = {d_max} (theory)"),
-                Mark::Dotted,
-                ok(|e| e.test),
-            )
-            .with_color(6),
-        );
-
-        for (li, lv) in levels.iter().enumerate() {
-            let points: Vec<Point> = lv
-                .alphas
-                .iter()
-                .flat_map(|&a| lv.seeds.iter().map(move |&sd| (a, sd)))
-                .map(|(a, sd)| Point::trial(base(lv.d, a), sd))
-                .collect();
-            let results = evaluate(ID, b, opts, ctx, &points)?;
-            total += results.len();
-            let (mut tr, mut te) = ((vec![], vec![]), (vec![], vec![]));
-            for (g, &a) in groups(&results, lv.seeds.len()).into_iter().zip(&lv.alphas) {
-                let nn = |m: &str| {
-                    mean_sd(
-                        g.iter()
-                            .map(|p| p.errors.get("nn").map_or(f64::NAN, |e| e.get(m))),
-                    )
-                };
-                let (trm, trs) = nn("train");
-                let (tem, tes) = nn("test");
-                let cfg = check(ID, &base(lv.d, a), opts)?;
-                let st = onestep_theory::staircase(&s, &[a], MAX_ELL).map_err(theory_err)?;
-                let (_, ell, lim) = st[0];
-                let sp = onestep_theory::spiked_errors(
-                    &onestep_pipeline::theory::setting(&cfg, cfg.lambda),
-                    a,
-                    cfg.eta0,
-                    cfg.n as f64,
-                )
-                .ok();
-                sim_t.push(vec![
-                    key.into(),
-                    lv.d.into(),
-                    cfg.n.into(),
-                    a.into(),
-                    g.len().into(),
-                    trm.into(),
-                    trs.into(),
-                    tem.into(),
-                    tes.into(),
-                    ell.into(),
-                    lim.train.into(),
-                    lim.test.into(),
-                    sp.map(|e| e.train).into(),
-                    sp.map(|e| e.test).into(),
-                ]);
-                tr.0.push((a, trm));
-                tr.1.push(trs);
-                te.0.push((a, tem));
-                te.1.push(tes);
-            }
-            let name = format!("network, d = {}, n = 4d (simulation)", lv.d);
-            train_panel.series.push(
-                Series::new(name.clone(), Mark::Markers, tr.0)
-                    .with_yerr(tr.1)
-                    .with_color(li),
-            );
-            test_panel.series.push(
-                Series::new(name, Mark::Markers, te.0)
-                    .with_yerr(te.1)
-                    .with_color(li),
-            );
-            manifest.settings.insert(
-                format!("{key}.d{}.alphas", lv.d),
-                format!("{:?} × seeds {}", lv.alphas, seeds_text(&lv.seeds)),
-            );
-        }
-        for k in 2..=MAX_ELL {
-            if ref_cfg.act_stats.coeff(k).is_some_and(|c| c.abs() > 1e-12) {
-                train_panel
-                    .vlines
-                    .push((onestep_theory::threshold(k), threshold_label(k)));
-                test_panel
-                    .vlines
-                    .push((onestep_theory::threshold(k), threshold_label(k)));
-            }
-        }
-        headroom(&mut train_panel, 0.45);
-        headroom(&mut test_panel, 0.45);
-        panels.push(train_panel);
-        panels.push(test_panel);
-        manifest
-            .configs
-            .insert(key.to_string(), base(levels[0].d, 0.0));
+/// The limit n → ∞ on a fine α grid: its rows in the theory table and its curves (solid);
+/// returns the grid.
+fn limit_curve(
+    key: &str,
+    s: &Setting,
+    theory_t: &mut Table,
+    p: &mut Panels,
+) -> Result<Vec<f64>, FigureError> {
+    let fine: Vec<f64> = (0..=180).map(|i| 0.45 * i as f64 / 180.0).collect();
+    let stairs = onestep_theory::staircase(s, &fine, MAX_ELL).map_err(theory_error(ID))?;
+    for (a, l, e) in &stairs {
+        theory_t.push(vec![
+            key.into(),
+            (*a).into(),
+            (*l).into(),
+            e.train.into(),
+            e.test.into(),
+            e.test_clean.into(),
+        ]);
     }
-    manifest
-        .settings
-        .insert("sizes".into(), "n = 4d, N = d".into());
-    manifest.settings.insert(
-        "theory".into(),
-        format!("onestep_theory::staircase, max ℓ = {MAX_ELL}, Marchenko–Pastur bulk"),
-    );
-    manifest.seeds = levels
+    let pts: Vec<(f64, onestep_theory::Errors)> = stairs.iter().map(|(a, _, e)| (*a, *e)).collect();
+    p.theory("limit n → ∞ (theory)", Mark::Line, &pts);
+    Ok(fine)
+}
+
+/// Finite-α spiked equivalent at the largest d on every fourth α of `fine` (dotted): where the
+/// finite-n points head. Failures are NaN, with a note saying how many and why.
+fn spiked_curve(
+    key: &str,
+    s: &Setting,
+    fine: &[f64],
+    levels: &[Level],
+    p: &mut Panels,
+    notes: &mut Vec<String>,
+) {
+    let d_max = levels.iter().map(|l| l.d).max().unwrap_or(1);
+    let n_max = 4.0 * d_max as f64;
+    let spiked: Vec<(f64, Result<onestep_theory::Errors, _>)> = fine
         .iter()
-        .flat_map(|l| l.seeds.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
+        .step_by(4)
+        .map(|&a| (a, onestep_theory::spiked_errors(s, a, 1.0, n_max)))
         .collect();
-    manifest.points = total;
-    let figure = Figure {
-        title: "The staircase: limiting ridge errors against α, and the network at growing d".into(),
-        panels,
-        columns: 2,
-        caption: Some("Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)^{∘k}), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d. Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".into()),
+    let failed = spiked.iter().filter(|(_, r)| r.is_err()).count();
+    if failed > 0 {
+        let why = spiked
+            .iter()
+            .find_map(|(_, r)| r.as_ref().err().map(|e| e.to_string()))
+            .unwrap_or_default();
+        notes.push(format!(
+            "{key}: finite-α spiked theory failed at {failed} α values: {why}"
+        ));
+    }
+    let nan = onestep_theory::Errors {
+        train: f64::NAN,
+        test: f64::NAN,
+        test_clean: f64::NAN,
     };
-    Ok(FigureData {
-        id: "staircase",
-        tables: vec![theory_t, sim_t],
-        figure,
-        manifest,
-    })
+    let pts: Vec<(f64, onestep_theory::Errors)> = spiked
+        .iter()
+        .map(|(a, r)| (*a, *r.as_ref().unwrap_or(&nan)))
+        .collect();
+    p.theory(
+        &format!("finite-α spiked equivalent, d = {d_max} (theory)"),
+        Mark::Dotted,
+        &pts,
+    );
+}
+
+/// Simulates one level of one pair: its rows in the simulation table, the network's training
+/// and test error (mean ± sd) against α, and the number of points.
+fn simulate<B: Backend>(
+    b: &B,
+    opts: &Options,
+    ctx: &mut Ctx<'_>,
+    pair: &Pair,
+    lv: &Level,
+    s: &Setting,
+    sim_t: &mut Table,
+) -> Result<(SeriesErr, SeriesErr, usize), FigureError> {
+    let points = trial_points(&lv.alphas, &lv.seeds, |a| pair.config(opts, lv.d, a));
+    let results = evaluate(ID, b, opts, ctx, &points)?;
+    let (mut tr, mut te) = ((vec![], vec![]), (vec![], vec![]));
+    for (g, &a) in groups(&results, lv.seeds.len()).into_iter().zip(&lv.alphas) {
+        let (train, test) = (
+            error_mean_sd(g, "nn", "train"),
+            error_mean_sd(g, "nn", "test"),
+        );
+        let cfg = check(ID, &pair.config(opts, lv.d, a), opts)?;
+        let st = onestep_theory::staircase(s, &[a], MAX_ELL).map_err(theory_error(ID))?;
+        let (_, ell, lim) = st[0];
+        let sp = onestep_theory::spiked_errors(
+            &onestep_pipeline::theory::setting(&cfg, cfg.lambda),
+            a,
+            cfg.eta0,
+            cfg.n as f64,
+        )
+        .ok();
+        sim_t.push(vec![
+            pair.key.into(),
+            lv.d.into(),
+            cfg.n.into(),
+            a.into(),
+            g.len().into(),
+            train.0.into(),
+            train.1.into(),
+            test.0.into(),
+            test.1.into(),
+            ell.into(),
+            lim.train.into(),
+            lim.test.into(),
+            sp.map(|e| e.train).into(),
+            sp.map(|e| e.test).into(),
+        ]);
+        push_mean_sd(&mut tr, a, train);
+        push_mean_sd(&mut te, a, test);
+    }
+    Ok((tr, te, results.len()))
 }

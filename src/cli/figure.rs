@@ -4,14 +4,14 @@
 //! files under DIR/.cache/points/ (keyed by a hash of the point's configuration and seed, shared
 //! by figures that use the same point), so an interrupted run restarts where it stopped.
 //! `onestep figure list` prints the figures.
-use crate::{Common, Dispatch, on_backend, with_backend};
+use super::backend;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use onestep::experiments::{
     self as figures, Ctx, FIGURES, FigureData, Options, PointCache, PointResult, ProgressEvent,
 };
-use onestep::linalg::Backend;
+use onestep::linalg::{Backend, on_backend};
 use onestep::output::{available_memory, provenance, write_atomic};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -110,23 +110,17 @@ pub fn run(a: FigureArgs) -> Result<()> {
     if a.seeds == Some(0) {
         bail!("--seeds: got 0; allowed: an integer ≥ 1");
     }
-    let common = Common {
-        threads: a.threads,
-        backend: a.backend.clone(),
-        json: None,
+    let d = backend::dispatch(a.threads, &a.backend)?;
+    let start = Instant::now();
+    let cache = DirCache {
+        dir: cache_dir,
+        fresh: a.fresh,
     };
-    with_backend(&common, |make| {
-        let start = Instant::now();
-        let cache = DirCache {
-            dir: cache_dir.clone(),
-            fresh: a.fresh,
-        };
-        let (data, name, threads) = on_backend!(make(), |b| {
-            (run_one(&a.id, &b, &opts, &cache)?, b.name(), b.threads())
-        });
-        let wall = start.elapsed().as_secs_f64();
-        write_outputs(&out, &data, &opts, name, threads, wall)
-    })
+    let (data, name, threads) = on_backend!(d, |b| {
+        (run_one(&a.id, &b, &opts, &cache)?, b.name(), b.threads())
+    });
+    let wall = start.elapsed().as_secs_f64();
+    write_outputs(&out, &data, &opts, name, threads, wall)
 }
 
 fn run_one<B: Backend>(

@@ -1,0 +1,800 @@
+//! Finite-n errors of the network itself (docs/model.md §8.1, docs/theory.md §10): a conditional
+//! Gaussian equivalent of `F = σ(X̃Wᵀ)` after one step that is non-perturbative in the step.
+//!
+//! Model (reconstruction; derivation in docs/theory.md §10). Neuron j's pre-activation at x̃ is
+//! `κ_j u + s_j g_j + ε_j`, with u = ⟨x̃,β⟩/‖β‖, κ_j = ηc₁‖β‖a_j, s_j² = 1 + γκ_j² (step noise γ of
+//! docs/theory.md §9.5), g_j = ⟨ŵ_j, x̃^⊥⟩ a standard Gaussian on the complement of span(β, β*)
+//! (ŵ_j ≈ i.i.d. uniform unit vectors) and ε_j = ⟨ŵ_j,β̂⟩u + ⟨ŵ_j,e⟩w the O(d^{−1/2}) linear part
+//! along the two projections (w the standardised part of ⟨x̃,β*⟩ orthogonal to u). Conditionally
+//! on (u, a_j) the feature is replaced by its Gaussian equivalent
+//! `μ₀(κ_j u) + μ₁(κ_j u)(g_j + ε_j) + √ν(κ_j u) ζ_ij`, with the exact Gaussian integrals
+//! μ₀(t) = E σ(t + s g), μ₁(t) = E[σ(t + s g) g], ν = E σ(t + s g)² − μ₀² − μ₁² ([`GaussSmoothing`]).
+//! `a` is discretised into K Gauss–Hermite atoms (√N a ~ N(0,1)), u into Q Gauss–Hermite nodes.
+//!
+//! Ridge. With row ridge λ(u) (the derivative trick below needs it), the bulk resolvent has the
+//! deterministic equivalent `B_ii ≈ b(u_i) = 1/(λ(u_i) + δ̂(u_i))`, where for classes m of atoms
+//! (fraction p_m, φ_m(u) = μ₁(κ_m u), ν_m(u)), `P = E_u[b φφᵀ]`, `Λ_m = E_u[b ν_m]`, `D = diag(p_m ρ_m)`:
+//!
+//! `ρ_m = 1/(1 + Λ_m + [P(I + ψDP)⁻¹]_mm)`,
+//! `δ̂(u) = (N/n)[φ(u)ᵀ(I + ψDP)⁻¹D φ(u) + Σ_m p_m ρ_m ν_m(u)]`,
+//!
+//! (ρ_m the diagonal of `R̂ = (I + AᵀD_λ⁻¹A/n)⁻¹` on class m). The low-rank part (class means
+//! μ₀(κ_m u), M = class indicators; the linear columns μ₁(κ_m u)u and μ₁(κ_m u)w, M = the projections
+//! of ŵ_j) enters by Woodbury: `Q(x,y) = lim (1/n)xᵀRy = ⟨x, b y⟩ − ⟨x,bl⟩ᵀH^{½}(I + H^{½}G_bH^{½})⁻¹H^{½}⟨bl,y⟩`,
+//! `G_b = E[b llᵀ]`, `H = MᵀR̂M` (diagonal: p_mNρ_m for the means, p_mψρ_m for the linear columns).
+//! Training error `λ²·(1/n)yᵀR²y`, test error by leave-one-out `(1/n)Σ_i (Ry)_i²/R_ii²` with
+//! `R_ii ≈ b(u_i)`; both are `−∂_ε Q(y,y)` at the row ridge `λ + ε w(u)` (w = 1, resp. 1/b(u)²),
+//! taken by a 4-point central difference.
+//!
+//! As η → 0 every class has μ₀ = c₀, μ₁ = c₁, ν = c_{>1}² and the equations reduce to the RF
+//! deterministic equivalent of [`crate::errors`] (GCV and leave-one-out coincide when b is
+//! constant).
+
+use crate::TheoryError;
+use crate::equivalents::{Errors, LAMBDA_RANGE};
+use crate::hermite::{FnStats, factorial};
+use crate::small::Sym;
+use crate::spikes::overlap;
+use std::sync::Arc;
+
+/// Default number K of quadrature atoms for the second layer a: at the reference setting
+/// (d = N = 1024, n = 4d) the errors change by < 1e-8 beyond K = 16 at α = 0.3 and by 2e-5
+/// from K = 48 to 64 at α = 0.45 (heavy tails of κ_j; `tests/theory/network.rs`).
+pub const DEFAULT_ATOMS: usize = 48;
+/// Default number Q of Gauss–Hermite nodes for the spike coordinate u.
+pub const DEFAULT_NODES: usize = 48;
+
+/// Gaussian smoothings of the activation: `(t, s) ↦ [E σ(t + sg), E[σ(t + sg)g], E σ(t + sg)²]`,
+/// g ~ N(0,1), for any real t and s ≥ 1. The caller holds σ; [`GaussSmoothing::from_fn`] builds
+/// it by composite Gauss–Legendre quadrature split at σ's kinks.
+#[derive(Clone)]
+pub struct GaussSmoothing(pub Arc<dyn Fn(f64, f64) -> [f64; 3] + Send + Sync>);
+
+impl std::fmt::Debug for GaussSmoothing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GaussSmoothing(..)")
+    }
+}
+
+impl GaussSmoothing {
+    /// From σ itself and its kinks (points where σ is not smooth): composite 24-point
+    /// Gauss–Legendre on [−12, 12] in g with breaks at the kinks (in g: (k − t)/s) and at
+    /// ±1, ±2, ±4, ±8; exact to ~1e-14 for piecewise-smooth σ of polynomial growth.
+    pub fn from_fn(f: Arc<dyn Fn(f64) -> f64 + Send + Sync>, kinks: Vec<f64>) -> Self {
+        let (gx, gw) = gauss_legendre(24);
+        let inv_sqrt_2pi = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+        Self(Arc::new(move |t: f64, s: f64| {
+            let lim = 12.0;
+            let mut br: Vec<f64> = vec![-lim, lim, 0.0];
+            for b in [1.0, 2.0, 4.0, 8.0] {
+                br.extend([b, -b]);
+            }
+            for k in &kinks {
+                let z = (k - t) / s;
+                if z.abs() < lim {
+                    br.push(z);
+                }
+            }
+            br.sort_by(|a, b| a.total_cmp(b));
+            br.dedup_by(|a, b| (*a - *b).abs() < 1e-15);
+            let mut acc = [0.0; 3];
+            for win in br.windows(2) {
+                let (lo, hi) = (win[0], win[1]);
+                let (c, h) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+                for (x, w) in gx.iter().zip(&gw) {
+                    let g = c + h * x;
+                    let wt = w * h * inv_sqrt_2pi * (-0.5 * g * g).exp();
+                    let v = f(t + s * g);
+                    acc[0] += wt * v;
+                    acc[1] += wt * v * g;
+                    acc[2] += wt * v * v;
+                }
+            }
+            acc
+        }))
+    }
+
+    /// ReLU (`centred`: minus 1/√(2π)), by [`GaussSmoothing::from_fn`] with the kink at 0.
+    pub fn relu(centred: bool) -> Self {
+        let shift = if centred {
+            1.0 / (2.0 * std::f64::consts::PI).sqrt()
+        } else {
+            0.0
+        };
+        Self::from_fn(Arc::new(move |z: f64| z.max(0.0) - shift), vec![0.0])
+    }
+
+    /// A finite Hermite sum σ = Σ_k c_k He_k (smooth, no kinks).
+    pub fn polynomial(coeffs: &[f64]) -> Self {
+        let c = coeffs.to_vec();
+        Self::from_fn(
+            Arc::new(move |z: f64| {
+                let (mut h0, mut h1) = (1.0, z);
+                let mut acc = c.first().copied().unwrap_or(0.0);
+                for (k, ck) in c.iter().enumerate().skip(1) {
+                    if k > 1 {
+                        let h2 = z * h1 - (k - 1) as f64 * h0;
+                        h0 = h1;
+                        h1 = h2;
+                    }
+                    acc += ck * h1;
+                }
+                acc
+            }),
+            Vec::new(),
+        )
+    }
+}
+
+impl PartialEq for GaussSmoothing {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Inputs of [`network_errors`]. Finite n, d, N enter because η = η₀n^α and the spike scale
+/// κ = ηc₁‖β‖a (a ~ N(0, 1/N)) depend on them; φ = n/d, ψ = N/d.
+///
+/// | field | meaning | allowed |
+/// |---|---|---|
+/// | `n`, `d`, `width` | batch size (each batch), input dimension, width N | ≥ 1 |
+/// | `alpha`, `eta0` | η = η₀n^α | finite, ≥ 0 |
+/// | `lambda` | ridge penalty (not scaled by n) | [1e-12, 1e12] |
+/// | `noise` | label-noise standard deviation σ_ε | finite, ≥ 0 |
+/// | `act`, `target` | Hermite descriptions of σ and σ* | [`FnStats::validate`] |
+/// | `smoothing` | σ's Gaussian smoothings (must describe the same σ as `act`) | |
+/// | `atoms` | K quadrature atoms for a ([`DEFAULT_ATOMS`]) | 1..=200 |
+/// | `nodes` | Q Gauss–Hermite nodes for u ([`DEFAULT_NODES`]) | 8..=200 |
+/// | `beta_norm2` | realised ‖β‖² (None: the limit of [`crate::overlap`]) | finite, > 0 |
+/// | `step_noise` | include the step noise γ in the bulk scale s (default true) | |
+///
+/// The residual is `labels` (docs/model.md §2); callers refuse `full`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkInputs {
+    /// Batch size n.
+    pub n: usize,
+    /// Input dimension d.
+    pub d: usize,
+    /// Width N.
+    pub width: usize,
+    /// Step exponent α.
+    pub alpha: f64,
+    /// Step prefactor η₀.
+    pub eta0: f64,
+    /// Ridge penalty λ.
+    pub lambda: f64,
+    /// Label-noise standard deviation σ_ε.
+    pub noise: f64,
+    /// Activation σ (its c₁ and E σ′² set κ and γ; E σ² checks the smoothing).
+    pub act: FnStats,
+    /// σ's Gaussian smoothings.
+    pub smoothing: GaussSmoothing,
+    /// Target link σ*.
+    pub target: FnStats,
+    /// Quadrature atoms K for a.
+    pub atoms: usize,
+    /// Gauss–Hermite nodes Q for u.
+    pub nodes: usize,
+    /// Realised ‖β‖².
+    pub beta_norm2: Option<f64>,
+    /// Step noise in the bulk scale.
+    pub step_noise: bool,
+}
+
+impl NetworkInputs {
+    /// Inputs with the defaults: K = [`DEFAULT_ATOMS`], Q = [`DEFAULT_NODES`], limiting ‖β‖²,
+    /// step noise on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        n: usize,
+        d: usize,
+        width: usize,
+        alpha: f64,
+        eta0: f64,
+        lambda: f64,
+        noise: f64,
+        act: FnStats,
+        smoothing: GaussSmoothing,
+        target: FnStats,
+    ) -> Self {
+        Self {
+            n,
+            d,
+            width,
+            alpha,
+            eta0,
+            lambda,
+            noise,
+            act,
+            smoothing,
+            target,
+            atoms: DEFAULT_ATOMS,
+            nodes: DEFAULT_NODES,
+            beta_norm2: None,
+            step_noise: true,
+        }
+    }
+}
+
+/// [`network_errors`] with diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct NetworkReport {
+    /// The errors.
+    pub errors: Errors,
+    /// η = η₀n^α.
+    pub eta: f64,
+    /// Step-noise share γ (0 when off).
+    pub gamma: f64,
+    /// RMS spike scale ηc₁‖β‖/√N of κ_j.
+    pub kappa_rms: f64,
+    /// Fixed-point iterations of the base solve.
+    pub iterations: usize,
+}
+
+/// Finite-n training, test and noiseless test errors of the network after one step (labels
+/// residual), by the conditional Gaussian equivalent of the module docs.
+pub fn network_errors(inp: &NetworkInputs) -> Result<Errors, TheoryError> {
+    network_report(inp).map(|r| r.errors)
+}
+
+fn bad(name: &'static str, value: f64, allowed: &'static str) -> TheoryError {
+    TheoryError::InvalidParameter {
+        name,
+        value,
+        allowed,
+    }
+}
+
+fn validate(inp: &NetworkInputs) -> Result<(), TheoryError> {
+    for (name, v) in [("n", inp.n), ("d", inp.d), ("width", inp.width)] {
+        if v == 0 {
+            return Err(bad(name, 0.0, "sizes n, d and width N must be ≥ 1"));
+        }
+    }
+    if !(inp.alpha.is_finite() && inp.alpha >= 0.0) {
+        return Err(bad(
+            "alpha",
+            inp.alpha,
+            "step exponent α must be finite and ≥ 0",
+        ));
+    }
+    if !(inp.eta0.is_finite() && inp.eta0 >= 0.0) {
+        return Err(bad(
+            "eta0",
+            inp.eta0,
+            "step prefactor η₀ must be finite and ≥ 0",
+        ));
+    }
+    if !(inp.lambda.is_finite() && (LAMBDA_RANGE.0..=LAMBDA_RANGE.1).contains(&inp.lambda)) {
+        return Err(bad(
+            "lambda",
+            inp.lambda,
+            "ridge penalty λ must lie in [1e-12, 1e12] (the ridgeless limit is not implemented)",
+        ));
+    }
+    if !(inp.noise.is_finite() && inp.noise >= 0.0) {
+        return Err(bad(
+            "noise",
+            inp.noise,
+            "label-noise sd σ_ε must be finite and ≥ 0",
+        ));
+    }
+    if !(1..=200).contains(&inp.atoms) {
+        return Err(bad(
+            "atoms",
+            inp.atoms as f64,
+            "atoms K must lie in 1..=200",
+        ));
+    }
+    if !(8..=200).contains(&inp.nodes) {
+        return Err(bad(
+            "nodes",
+            inp.nodes as f64,
+            "u-nodes Q must lie in 8..=200",
+        ));
+    }
+    if let Some(b) = inp.beta_norm2
+        && !(b.is_finite() && b > 0.0)
+    {
+        return Err(bad("beta_norm2", b, "realised ‖β‖² must be finite and > 0"));
+    }
+    inp.act.validate("activation")?;
+    inp.target.validate("target")?;
+    // The smoothing must describe the activation: E σ(g)² and E[σ(g)g] at t = 0, s = 1.
+    let [_, m1, m2] = (inp.smoothing.0)(0.0, 1.0);
+    let c1 = inp.act.coeff(1).unwrap_or(0.0);
+    let tol = 1e-6 * inp.act.second_moment.max(1e-12);
+    if !((m2 - inp.act.second_moment).abs() <= tol && (m1 - c1).abs() <= tol.sqrt()) {
+        return Err(bad(
+            "smoothing",
+            m2,
+            "the Gaussian smoothing must describe the same σ as `act` (E σ(g)² and c₁ disagree)",
+        ));
+    }
+    Ok(())
+}
+
+/// Everything the fixed point needs, on the (atom m, node q) grid.
+struct Grid {
+    /// Atom weights p_m (sum 1).
+    p: Vec<f64>,
+    /// u-nodes and weights.
+    u: Vec<f64>,
+    wu: Vec<f64>,
+    /// μ₀, μ₁, ν at [q][m].
+    mu0: Vec<Vec<f64>>,
+    mu1: Vec<Vec<f64>>,
+    nu: Vec<Vec<f64>>,
+    /// ψ = N/d and N/n, N.
+    psi: f64,
+    nn: f64,
+    width: f64,
+}
+
+/// State of the bulk fixed point.
+#[derive(Clone)]
+struct Bulk {
+    /// δ̂ at the u-nodes.
+    delta: Vec<f64>,
+    /// ρ_m.
+    rho: Vec<f64>,
+}
+
+/// Fixed-point tolerance (max relative change) and iteration cap.
+const TOL: f64 = 1e-14;
+const MAX_ITER: usize = 20_000;
+
+// Index loops over the (node, atom) grid read best with explicit indices.
+#[allow(clippy::needless_range_loop)]
+fn solve_bulk(g: &Grid, lam: &[f64], start: &Bulk) -> Result<(Bulk, usize), TheoryError> {
+    let (k, q) = (g.p.len(), g.u.len());
+    let mut st = start.clone();
+    let mut damping: f64 = 0.5;
+    let mut last_change = f64::INFINITY;
+    for it in 0..MAX_ITER {
+        let b: Vec<f64> = (0..q).map(|i| 1.0 / (lam[i] + st.delta[i])).collect();
+        // P = E_u[b φφᵀ], Λ_m = E_u[b ν_m]
+        let mut p = vec![0.0; k * k];
+        let mut lv = vec![0.0; k];
+        for i in 0..q {
+            let w = g.wu[i] * b[i];
+            let f = &g.mu1[i];
+            for m in 0..k {
+                lv[m] += w * g.nu[i][m];
+                let wf = w * f[m];
+                for l in 0..=m {
+                    p[m * k + l] += wf * f[l];
+                }
+            }
+        }
+        for m in 0..k {
+            for l in 0..m {
+                p[l * k + m] = p[m * k + l];
+            }
+        }
+        let dd: Vec<f64> = (0..k).map(|m| g.p[m] * st.rho[m]).collect();
+        // X = (I + ψ D P)⁻¹
+        let mut a = vec![0.0; k * k];
+        for m in 0..k {
+            for l in 0..k {
+                a[m * k + l] = g.psi * dd[m] * p[m * k + l] + if m == l { 1.0 } else { 0.0 };
+            }
+        }
+        let x = lu_inverse(&a, k).ok_or(TheoryError::Singular {
+            what: "I + ψDP (network bulk)",
+            pivot: 0.0,
+        })?;
+        let mut rho_new = vec![0.0; k];
+        for m in 0..k {
+            let tmm: f64 = (0..k).map(|l| p[m * k + l] * x[l * k + m]).sum();
+            rho_new[m] = 1.0 / (1.0 + lv[m] + tmm);
+        }
+        // δ̂(u) = (N/n)[φᵀ X D φ + Σ p ρ ν]
+        let mut xd = vec![0.0; k * k];
+        for m in 0..k {
+            for l in 0..k {
+                xd[m * k + l] = x[m * k + l] * dd[l];
+            }
+        }
+        let mut delta_new = vec![0.0; q];
+        for i in 0..q {
+            let f = &g.mu1[i];
+            let mut s = 0.0;
+            for m in 0..k {
+                let row: f64 = (0..k).map(|l| xd[m * k + l] * f[l]).sum();
+                s += f[m] * row + dd[m] * g.nu[i][m];
+            }
+            delta_new[i] = g.nn * s;
+        }
+        let mut change: f64 = 0.0;
+        for (o, n) in st.delta.iter().zip(&delta_new) {
+            change = change.max(((n - o) / n.abs().max(1e-300)).abs());
+        }
+        for (o, n) in st.rho.iter().zip(&rho_new) {
+            change = change.max(((n - o) / n.abs().max(1e-300)).abs());
+        }
+        if !change.is_finite() {
+            break;
+        }
+        if change < TOL {
+            st.delta = delta_new;
+            st.rho = rho_new;
+            return Ok((st, it + 1));
+        }
+        // adapt the damping: back off when the change grows
+        if change > last_change {
+            damping = (damping * 0.7).max(0.05);
+        } else {
+            damping = (damping * 1.05).min(1.0);
+        }
+        last_change = change;
+        for (o, n) in st.delta.iter_mut().zip(&delta_new) {
+            *o += damping * (n - *o);
+        }
+        for (o, n) in st.rho.iter_mut().zip(&rho_new) {
+            *o += damping * (n - *o);
+        }
+    }
+    Err(TheoryError::NoConvergence {
+        iterations: MAX_ITER,
+        lambda: lam.iter().copied().fold(f64::INFINITY, f64::min),
+        last: st.rho.iter().sum::<f64>() / st.rho.len() as f64,
+        change: last_change,
+    })
+}
+
+/// The labels' conditional moments at the u-nodes: h₀ = E[y|u], h₁ = E[y w|u], h₂ = E[y²|u].
+struct Labels {
+    h0: Vec<f64>,
+    h1: Vec<f64>,
+    h2: Vec<f64>,
+}
+
+/// Conditional moments of y = σ*(r u + s w) + σ_ε ε given u, from σ*'s Hermite coefficients
+/// (Hermite addition theorem He_k(ru + sw) = Σ_i C(k,i) r^{k−i} s^i He_{k−i}(u) He_i(w), r² + s² = 1);
+/// the part of E σ*² beyond the given degrees is added to h₂ uniformly in u.
+fn labels(target: &FnStats, noise: f64, r: f64, s: f64, u: &[f64]) -> Labels {
+    let c = &target.coeffs;
+    let kmax = c.len().saturating_sub(1);
+    let parseval: f64 = c
+        .iter()
+        .enumerate()
+        .map(|(k, v)| factorial(k) * v * v)
+        .sum();
+    let rest = (target.second_moment - parseval).max(0.0);
+    let binom = |n: usize, k: usize| -> f64 {
+        (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+    };
+    let mut out = Labels {
+        h0: Vec::new(),
+        h1: Vec::new(),
+        h2: Vec::new(),
+    };
+    for &x in u {
+        let mut he = vec![0.0; kmax + 1];
+        he[0] = 1.0;
+        if kmax >= 1 {
+            he[1] = x;
+        }
+        for j in 2..=kmax {
+            he[j] = x * he[j - 1] - (j - 1) as f64 * he[j - 2];
+        }
+        // A_i(u) = Σ_k c_k C(k,i) r^{k−i} He_{k−i}(u): E[σ*|u, w] = Σ_i s^i A_i(u) He_i(w)
+        let mut h2 = rest + noise * noise;
+        let mut a = vec![0.0; kmax + 1];
+        for (i, ai) in a.iter_mut().enumerate() {
+            for k in i..=kmax {
+                *ai += c[k] * binom(k, i) * r.powi((k - i) as i32) * he[k - i];
+            }
+            h2 += factorial(i) * s.powi(2 * i as i32) * *ai * *ai;
+        }
+        out.h0.push(a[0]);
+        out.h1.push(if kmax >= 1 { s * a[1] } else { 0.0 });
+        out.h2.push(h2);
+    }
+    out
+}
+
+/// Q(y,y) = lim (1/n) yᵀRy at the bulk state (module docs).
+#[allow(clippy::needless_range_loop)]
+fn form_yy(g: &Grid, lab: &Labels, lam: &[f64], st: &Bulk) -> Result<f64, TheoryError> {
+    let (k, q) = (g.p.len(), g.u.len());
+    let b: Vec<f64> = (0..q).map(|i| 1.0 / (lam[i] + st.delta[i])).collect();
+    // columns: 0..k means, k..2k u-columns, 2k..3k w-columns
+    let r = 3 * k;
+    let mut gm = Sym::zeros(r);
+    let mut ly = vec![0.0; r];
+    let mut yy = 0.0;
+    let mut acc = vec![0.0; r * r];
+    for i in 0..q {
+        let w = g.wu[i] * b[i];
+        let ui = g.u[i];
+        yy += w * lab.h2[i];
+        let mut lu = vec![0.0; 2 * k];
+        for m in 0..k {
+            lu[m] = g.mu0[i][m];
+            lu[k + m] = g.mu1[i][m] * ui;
+            ly[m] += w * g.mu0[i][m] * lab.h0[i];
+            ly[k + m] += w * g.mu1[i][m] * ui * lab.h0[i];
+            ly[2 * k + m] += w * g.mu1[i][m] * lab.h1[i];
+        }
+        for a in 0..2 * k {
+            for c in 0..=a {
+                acc[a * r + c] += w * lu[a] * lu[c];
+            }
+        }
+        for m in 0..k {
+            for l in 0..=m {
+                acc[(2 * k + m) * r + 2 * k + l] += w * g.mu1[i][m] * g.mu1[i][l];
+            }
+        }
+    }
+    let mut hs = vec![0.0; r];
+    for m in 0..k {
+        hs[m] = (g.p[m] * g.width * st.rho[m]).sqrt();
+        hs[k + m] = (g.p[m] * g.psi * st.rho[m]).sqrt();
+        hs[2 * k + m] = hs[k + m];
+    }
+    for a in 0..r {
+        for c in 0..=a {
+            let v = hs[a] * acc[a * r + c] * hs[c] + if a == c { 1.0 } else { 0.0 };
+            gm.set(a, c, v);
+        }
+    }
+    let v: Vec<f64> = ly.iter().zip(&hs).map(|(l, h)| l * h).collect();
+    let t = gm.solve(&v, "I + H½ G_b H½ (network low-rank part)")?;
+    let corr: f64 = v.iter().zip(&t).map(|(a, b)| a * b).sum();
+    Ok(yy - corr)
+}
+
+/// [`network_errors`] with η, γ, the κ scale and the iteration count.
+pub fn network_report(inp: &NetworkInputs) -> Result<NetworkReport, TheoryError> {
+    validate(inp)?;
+    let (n, d, nw) = (inp.n as f64, inp.d as f64, inp.width as f64);
+    let phi = n / d;
+    let ov = overlap(&inp.target, inp.noise, phi)?;
+    let bnorm2 = inp.beta_norm2.unwrap_or(ov.norm2);
+    let eta = inp.eta0 * n.powf(inp.alpha);
+    let c1 = inp.act.coeff(1).unwrap_or(0.0);
+    if ov.norm2 <= 0.0 && inp.noise == 0.0 {
+        return Ok(NetworkReport {
+            errors: Errors::ZERO,
+            eta,
+            gamma: 0.0,
+            kappa_rms: 0.0,
+            iterations: 0,
+        });
+    }
+    let bnorm = bnorm2.sqrt();
+    let r = (ov.inner / bnorm).clamp(-1.0, 1.0);
+    let s_ = (1.0 - r * r).max(0.0).sqrt();
+    let gamma = if inp.step_noise && c1 != 0.0 {
+        (d / n)
+            * (inp.act.deriv_second_moment() - c1 * c1).max(0.0)
+            * (inp.target.second_moment + inp.noise * inp.noise)
+            / (c1 * c1 * bnorm2)
+    } else {
+        0.0
+    };
+    let kappa_rms = eta * c1 * bnorm / nw.sqrt();
+    let (ax, aw) = gauss_hermite(inp.atoms);
+    let (ux, uw) = gauss_hermite(inp.nodes);
+    let k = inp.atoms;
+    let mut grid = Grid {
+        p: aw,
+        u: ux.clone(),
+        wu: uw,
+        mu0: Vec::new(),
+        mu1: Vec::new(),
+        nu: Vec::new(),
+        psi: nw / d,
+        nn: nw / n,
+        width: nw,
+    };
+    let kap: Vec<f64> = ax.iter().map(|x| kappa_rms * x).collect();
+    let sc: Vec<f64> = kap
+        .iter()
+        .map(|kk| (1.0 + gamma * kk * kk).sqrt())
+        .collect();
+    for &u in &ux {
+        let (mut r0, mut r1, mut rn) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+        for m in 0..k {
+            let [m0, m1, m2] = (inp.smoothing.0)(kap[m] * u, sc[m]);
+            if !(m0.is_finite() && m1.is_finite() && m2.is_finite()) {
+                return Err(bad(
+                    "smoothing",
+                    kap[m] * u,
+                    "the Gaussian smoothing of σ returned a non-finite value",
+                ));
+            }
+            r0[m] = m0;
+            r1[m] = m1;
+            rn[m] = (m2 - m0 * m0 - m1 * m1).max(0.0);
+        }
+        grid.mu0.push(r0);
+        grid.mu1.push(r1);
+        grid.nu.push(rn);
+    }
+    let lab = labels(&inp.target, inp.noise, r, s_, &ux);
+    let q = ux.len();
+    let lam0 = vec![inp.lambda; q];
+    let start = Bulk {
+        delta: vec![0.0; q],
+        rho: vec![1.0; k],
+    };
+    let (base, iterations) = solve_bulk(&grid, &lam0, &start)?;
+    let b0: Vec<f64> = (0..q).map(|i| 1.0 / (lam0[i] + base.delta[i])).collect();
+    // −∂_ε Q(y,y) at the row ridge λ + ε w(u), 4-point central difference.
+    let deriv = |w: &[f64]| -> Result<f64, TheoryError> {
+        let wmax = w.iter().copied().fold(0.0, f64::max);
+        let h = 1e-3 * inp.lambda / wmax;
+        let mut vals = [0.0; 4];
+        for (j, e) in [-2.0, -1.0, 1.0, 2.0].iter().enumerate() {
+            let lam: Vec<f64> = (0..q).map(|i| inp.lambda + e * h * w[i]).collect();
+            let (st, _) = solve_bulk(&grid, &lam, &base)?;
+            vals[j] = form_yy(&grid, &lab, &lam, &st)?;
+        }
+        Ok(-(vals[0] - 8.0 * vals[1] + 8.0 * vals[2] - vals[3]) / (12.0 * h))
+    };
+    let train = (inp.lambda * inp.lambda * deriv(&vec![1.0; q])?).max(0.0);
+    let wl: Vec<f64> = b0.iter().map(|b| 1.0 / (b * b)).collect();
+    let test = deriv(&wl)?.max(0.0);
+    Ok(NetworkReport {
+        errors: Errors {
+            train,
+            test,
+            test_clean: test - inp.noise * inp.noise,
+        },
+        eta,
+        gamma,
+        kappa_rms,
+        iterations,
+    })
+}
+
+/// Inverse of a k×k matrix (row-major) by Gauss–Jordan with partial pivoting; None if singular.
+fn lu_inverse(a: &[f64], k: usize) -> Option<Vec<f64>> {
+    let mut m = a.to_vec();
+    let mut inv = vec![0.0; k * k];
+    for i in 0..k {
+        inv[i * k + i] = 1.0;
+    }
+    for c in 0..k {
+        let piv = (c..k).max_by(|&x, &y| m[x * k + c].abs().total_cmp(&m[y * k + c].abs()))?;
+        let pv = m[piv * k + c];
+        if pv.is_nan() || pv.abs() <= 1e-300 {
+            return None;
+        }
+        if piv != c {
+            for j in 0..k {
+                m.swap(piv * k + j, c * k + j);
+                inv.swap(piv * k + j, c * k + j);
+            }
+        }
+        let ip = 1.0 / pv;
+        for j in 0..k {
+            m[c * k + j] *= ip;
+            inv[c * k + j] *= ip;
+        }
+        for i in 0..k {
+            if i != c {
+                let f = m[i * k + c];
+                if f != 0.0 {
+                    for j in 0..k {
+                        m[i * k + j] -= f * m[c * k + j];
+                        inv[i * k + j] -= f * inv[c * k + j];
+                    }
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// Probabilists' Gauss–Hermite rule with m nodes (weights sum to 1), by Newton iteration on the
+/// orthonormal Hermite recursion (Numerical Recipes' `gauher`, rescaled from e^{−x²}).
+pub fn gauss_hermite(m: usize) -> (Vec<f64>, Vec<f64>) {
+    let pim4 = std::f64::consts::PI.powf(-0.25);
+    let nf = m as f64;
+    let mut x = vec![0.0; m];
+    let mut w = vec![0.0; m];
+    let mut z: f64 = 0.0;
+    for i in 0..m.div_ceil(2) {
+        z = match i {
+            0 => (2.0 * nf + 1.0).sqrt() - 1.85575 * (2.0 * nf + 1.0).powf(-1.0 / 6.0),
+            1 => z - 1.14 * nf.powf(0.426) / z,
+            2 => 1.86 * z - 0.86 * x[0],
+            3 => 1.91 * z - 0.91 * x[1],
+            _ => 2.0 * z - x[i - 2],
+        };
+        let mut pp = 1.0;
+        for _ in 0..200 {
+            let (mut p1, mut p2) = (pim4, 0.0);
+            for j in 0..m {
+                let p3 = p2;
+                p2 = p1;
+                let jf = j as f64;
+                p1 = z * (2.0 / (jf + 1.0)).sqrt() * p2 - (jf / (jf + 1.0)).sqrt() * p3;
+            }
+            pp = (2.0 * nf).sqrt() * p2;
+            let z1 = z;
+            z = z1 - p1 / pp;
+            if (z - z1).abs() <= 1e-15 * z.abs().max(1.0) {
+                break;
+            }
+        }
+        x[i] = z;
+        x[m - 1 - i] = -z;
+        w[i] = 2.0 / (pp * pp);
+        w[m - 1 - i] = w[i];
+    }
+    let sq = std::f64::consts::SQRT_2;
+    let spi = std::f64::consts::PI.sqrt();
+    (
+        x.iter().map(|v| v * sq).collect(),
+        w.iter().map(|v| v / spi).collect(),
+    )
+}
+
+/// Gauss–Legendre rule on [−1, 1] with m nodes.
+fn gauss_legendre(m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut x = vec![0.0; m];
+    let mut w = vec![0.0; m];
+    let nf = m as f64;
+    for i in 0..m.div_ceil(2) {
+        let mut z = (std::f64::consts::PI * (i as f64 + 0.75) / (nf + 0.5)).cos();
+        let mut pp = 1.0;
+        for _ in 0..100 {
+            let (mut p1, mut p2) = (1.0, 0.0);
+            for j in 0..m {
+                let p3 = p2;
+                p2 = p1;
+                let jf = j as f64;
+                p1 = ((2.0 * jf + 1.0) * z * p2 - jf * p3) / (jf + 1.0);
+            }
+            pp = nf * (z * p1 - p2) / (z * z - 1.0);
+            let z1 = z;
+            z = z1 - p1 / pp;
+            if (z - z1).abs() <= 1e-16 {
+                break;
+            }
+        }
+        x[i] = -z;
+        x[m - 1 - i] = z;
+        w[i] = 2.0 / ((1.0 - z * z) * pp * pp);
+        w[m - 1 - i] = w[i];
+    }
+    (x, w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quadrature_rules_integrate_moments() {
+        let (x, w) = gauss_hermite(20);
+        let mom = |p: i32| -> f64 { x.iter().zip(&w).map(|(x, w)| w * x.powi(p)).sum() };
+        assert!((mom(0) - 1.0).abs() < 1e-13);
+        assert!((mom(2) - 1.0).abs() < 1e-12);
+        assert!((mom(4) - 3.0).abs() < 1e-11);
+        assert!((mom(10) - 945.0).abs() < 1e-8);
+        let (x, w) = gauss_legendre(24);
+        let s: f64 = x.iter().zip(&w).map(|(x, w)| w * x.powi(10)).sum();
+        assert!((s - 2.0 / 11.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn relu_smoothing_matches_closed_form() {
+        // E ReLU(t + s g) = t Φ(t/s) + s φ(t/s); at t = 0: s/√(2π), E[.. g] = s/2, E[..²] = s²/2.
+        let sm = GaussSmoothing::relu(false);
+        let [a, b, c] = (sm.0)(0.0, 1.7);
+        let inv = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+        assert!((a - 1.7 * inv).abs() < 1e-13, "{a}");
+        assert!((b - 0.85).abs() < 1e-13, "{b}");
+        assert!((c - 1.7 * 1.7 / 2.0).abs() < 1e-12, "{c}");
+        // far right: ReLU(t + s g) ≈ t + s g
+        let [a, b, c] = (sm.0)(30.0, 1.0);
+        assert!((a - 30.0).abs() < 1e-10 && (b - 1.0).abs() < 1e-10 && (c - 901.0).abs() < 1e-8);
+    }
+}

@@ -1,0 +1,37 @@
+//! The subcommands of the `onestep` binary, one file each, and the argument groups they share.
+use clap::Args;
+use std::path::PathBuf;
+
+pub mod backend;
+pub mod figure;
+pub mod simulate;
+pub mod table;
+pub mod theory;
+
+/// The functions and the label noise, shared by every command.
+#[derive(Args)]
+pub struct FnArgs {
+    /// Activation: relu, relu-centered, tanh, erf, sigmoid, softplus, gelu, linear, or hermite:c0,c1,...
+    #[arg(long, default_value = "relu-centered")]
+    pub activation: String,
+    /// Target link σ*, same syntax as --activation.
+    #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]
+    pub target: String,
+    /// Label-noise standard deviation σ_ε.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub noise: f64,
+}
+
+/// Threads, backend and JSON output of a simulating command.
+#[derive(Args)]
+pub struct Common {
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Linear-algebra backend: faer (default), nalgebra or openblas (build with `--features nalgebra` / `--features openblas`).
+    #[arg(long, default_value = "faer")]
+    pub backend: String,
+    /// Write the full result as JSON to this path (atomically).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}

@@ -1,0 +1,152 @@
+//! `onestep simulate`: trials of the pipeline on one backend, the summary table on stdout and the
+//! full result (config, seeds, summary, trials, provenance) as JSON.
+use super::{Common, FnArgs, backend, table};
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use onestep::linalg::{Backend, on_backend};
+use onestep::output::{available_memory, check_writable, provenance, summarize, write_atomic};
+use onestep::pipeline::{SimConfig, Trial, ValidConfig, run_trial, theory_summary};
+use serde_json::{Value, json};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Input dimension d.
+    #[arg(long, default_value_t = 256)]
+    d: usize,
+    /// Width N (hidden neurons).
+    #[arg(long, default_value_t = 256)]
+    width: usize,
+    /// Size n of EACH training batch (gradient batch and ridge batch).
+    #[arg(long, default_value_t = 1024)]
+    n: usize,
+    /// Number of test points.
+    #[arg(long, default_value_t = 8192)]
+    n_test: usize,
+    /// Step exponent α in η = η₀·n^α, in [0, 0.5).
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    alpha: f64,
+    /// Step prefactor η₀.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    eta0: f64,
+    /// Ridge penalty λ in (1/n)‖ỹ − Fa‖² + λ‖a‖², or a λ path: a comma list (0.01,0.1,1) or
+    /// lo:hi:k for k log-spaced values (0.01:1:5). One eigendecomposition per feature matrix serves
+    /// the whole path; `errors` holds the first λ, `errors_path` every λ.
+    #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
+    lambda: String,
+    /// Models fitted beside nn and rf (always fitted): comma list of spiked, cget, hermite,
+    /// inf_spike_1, inf_spike_2, inf_spike_3, best_linear; or all, none.
+    #[arg(long, default_value = "all")]
+    models: String,
+    #[command(flatten)]
+    f: FnArgs,
+    /// Residual in the gradient: labels (r = y) or full (r = y − f₀(x)).
+    #[arg(long, default_value = "labels")]
+    residual: String,
+    /// Rows of W₀: sphere (uniform on the unit sphere) or gaussian (N(0, I/d)).
+    #[arg(long, default_value = "sphere")]
+    init: String,
+    /// Independent trials (trial t uses seed + t).
+    #[arg(long, default_value_t = 1)]
+    trials: usize,
+    /// Master seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(a: SimArgs) -> Result<()> {
+    let lambdas = onestep::pipeline::config::parse_lambdas(&a.lambda)?;
+    let raw = SimConfig {
+        d: a.d,
+        width: a.width,
+        n: a.n,
+        n_test: a.n_test,
+        alpha: a.alpha,
+        eta0: a.eta0,
+        lambda: lambdas.first().copied().unwrap_or(f64::NAN),
+        extra_lambdas: lambdas.iter().skip(1).copied().collect(),
+        models: vec![a.models],
+        activation: a.f.activation,
+        target: a.f.target,
+        noise: a.f.noise,
+        residual: a.residual,
+        init: a.init,
+        trials: a.trials,
+        seed: a.seed,
+    };
+    let cfg = raw.check(0.9 * available_memory())?;
+    if let Some(p) = &a.common.json {
+        check_writable("--json", p)?;
+    }
+    let theory = theory_summary(&cfg)?;
+    let d = backend::dispatch(a.common.threads, &a.common.backend)?;
+    let start = Instant::now();
+    let (trials, name, threads) =
+        on_backend!(d, |b| (run_trials(&b, &cfg)?, b.name(), b.threads()));
+    let wall = start.elapsed().as_secs_f64();
+    let run = table::Run {
+        backend: name,
+        threads,
+        wall_s: wall,
+    };
+    print!("{}", table::render(&cfg, &trials, &theory, &run));
+    if let Some(p) = &a.common.json {
+        let trial_values: Vec<Value> = trials
+            .iter()
+            .map(|t| serde_json::to_value(t).expect("trial serialises"))
+            .collect();
+        let mut summary = summarize(&trial_values);
+        summary["theory"] = serde_json::to_value(&theory)?;
+        let out = json!({
+            "provenance": provenance(name, threads),
+            "config": cfg,
+            "seeds": trials.iter().map(|t| t.seed).collect::<Vec<_>>(),
+            "wall_time_s": wall,
+            "summary": summary,
+            "trials": trial_values,
+        });
+        write_atomic(p, serde_json::to_string_pretty(&out)?.as_bytes())?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+const STAGES: [&str; 6] = [
+    "data",
+    "gradient step",
+    "features",
+    "spectra",
+    "ridge",
+    "test",
+];
+
+fn run_trials<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Vec<Trial>> {
+    let bar = ProgressBar::new((cfg.trials * STAGES.len()) as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} stages  trial {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let mut out = Vec::with_capacity(cfg.trials);
+    for t in 0..cfg.trials {
+        let seed = cfg.seed.wrapping_add(t as u64);
+        let mut stage = |s: &'static str| {
+            bar.set_message(format!("{}/{}: {s}", t + 1, cfg.trials));
+            if s != "data" {
+                bar.inc(1);
+            }
+        };
+        out.push(
+            run_trial(b, cfg, seed, &mut stage)
+                .with_context(|| format!("trial {t} (seed {seed})"))?,
+        );
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}

@@ -1,0 +1,249 @@
+//! The summary table `onestep simulate` prints: simulation mean ± sd over the trials beside the
+//! theory's prediction, read from the typed [`Trial`]s and [`TheorySummary`].
+//!
+//! The numbers are those of the JSON `summary` (`onestep::output::summarize`), computed the same
+//! way: a quantity is averaged over the trials where it is a finite number, and is missing ("—")
+//! when the FIRST trial's is not (JSON writes a non-finite number as null, and the summary takes
+//! its shape from the first trial). A vector is summarised column by column over the columns
+//! every trial has.
+use onestep::metrics::{Errors, mean_sd};
+use onestep::pipeline::theory::TheorySummary;
+use onestep::pipeline::{Model, Trial, ValidConfig};
+use std::fmt::{self, Write as _};
+
+#[cfg(test)]
+mod tests;
+
+/// How the trials were run, for the first line.
+pub struct Run {
+    pub backend: &'static str,
+    pub threads: usize,
+    pub wall_s: f64,
+}
+
+/// Mean and sd of one quantity over the trials; `None` where the JSON summary has null.
+#[derive(Clone, Copy)]
+struct Stat {
+    mean: Option<f64>,
+    sd: Option<f64>,
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// The summary of one value per trial (`None`: the trial lacks it); `None` when the first trial's
+/// value is missing or not finite.
+fn stat(values: impl IntoIterator<Item = Option<f64>>) -> Option<Stat> {
+    let mut values = values.into_iter().map(|v| v.and_then(finite));
+    let first = values.next()??;
+    let xs: Vec<f64> = std::iter::once(first).chain(values.flatten()).collect();
+    let m = mean_sd(&xs);
+    Some(Stat {
+        mean: finite(m.mean),
+        sd: finite(m.sd),
+    })
+}
+
+/// Column-wise [`stat`] of one vector per trial, over the columns every trial has.
+fn columns<'a>(rows: impl Iterator<Item = &'a [f64]> + Clone) -> Vec<Option<Stat>> {
+    let len = rows.clone().map(<[f64]>::len).min().unwrap_or(0);
+    (0..len)
+        .map(|i| stat(rows.clone().map(|r| Some(r[i]))))
+        .collect()
+}
+
+/// "mean ± sd", "mean" when the sd is missing, "—" when the mean is.
+fn pm(s: Option<Stat>) -> String {
+    match s.map(|s| (s.mean, s.sd)) {
+        Some((Some(m), Some(sd))) => format!("{m:.4} ± {sd:.4}"),
+        Some((Some(m), None)) => format!("{m:.4}"),
+        _ => "—".into(),
+    }
+}
+
+/// Row label of an optional model.
+fn label(m: Model) -> String {
+    match m {
+        Model::Spiked => "spiked equivalent".into(),
+        Model::Cget => "cond. Gaussian equiv.".into(),
+        Model::Hermite => "Hermite-ℓ model".into(),
+        Model::InfSpike(l) => format!("infinite spike ℓ={l}"),
+        Model::BestLinear => "best linear (fitted)".into(),
+    }
+}
+
+/// The text being built, one line at a time.
+struct Out(String);
+
+impl Out {
+    fn line(&mut self, args: fmt::Arguments<'_>) {
+        // Writing to a String cannot fail.
+        let _ = self.0.write_fmt(args);
+        self.0.push('\n');
+    }
+
+    /// One quantity: its name, the simulation column and the theory column.
+    fn row(&mut self, name: &str, sim: String, theory: Option<f64>) {
+        let theory = theory.map_or("—".into(), |t| format!("{t:.4}"));
+        self.line(format_args!("{name:<36} {sim:>22} {theory:>10}"));
+    }
+}
+
+/// The whole table, newline-terminated.
+pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run) -> String {
+    let mut o = Out(String::new());
+    let lambdas: Vec<String> = cfg.lambdas.iter().map(|l| l.to_string()).collect();
+    o.line(format_args!(
+        "onestep simulate  d={} N={} n={} n_test={} α={} η₀={} λ={} σ={} σ*={} σ_ε={} residual={} trials={} ({}, {} threads, {:.2} s)",
+        cfg.d,
+        cfg.width,
+        cfg.n,
+        cfg.n_test,
+        cfg.alpha,
+        cfg.eta0,
+        lambdas.join(","),
+        cfg.activation,
+        cfg.target,
+        cfg.noise,
+        cfg.residual.name(),
+        cfg.trials,
+        run.backend,
+        run.threads,
+        run.wall_s
+    ));
+    o.line(format_args!(
+        "{:<36} {:>22} {:>10}",
+        "quantity", "simulation (mean ± sd)", "theory"
+    ));
+    let over = |f: fn(&Trial) -> f64| stat(trials.iter().map(|t| Some(f(t))));
+    o.row(
+        "⟨β,β*⟩",
+        pm(over(|t| t.beta.overlap)),
+        finite(th.beta.inner),
+    );
+    o.row("‖β‖²", pm(over(|t| t.beta.norm2)), finite(th.beta.norm2));
+    o.row(
+        "spikes detected",
+        pm(over(|t| t.spectrum.spikes_detected as f64)),
+        Some(th.spike_count as f64),
+    );
+    o.row(
+        "bulk edge ‖F₀‖",
+        pm(over(|t| t.spectrum.bulk_edge)),
+        th.bulk_edge.and_then(finite),
+    );
+    let top: Vec<String> = columns(trials.iter().map(|t| t.spectrum.top.as_slice()))
+        .iter()
+        .take(4)
+        .filter_map(|c| c.and_then(|c| c.mean))
+        .map(|v| format!("{v:.1}"))
+        .collect();
+    o.row("top singular values of F", top.join(", "), None);
+    let predicted: Vec<String> = th
+        .spike_locations
+        .iter()
+        .filter_map(|&v| finite(v))
+        .map(|v| format!("{v:.1}"))
+        .collect();
+    o.line(format_args!(
+        "{:<36} {:>22} {:>10}",
+        "predicted outliers of F",
+        "",
+        if predicted.is_empty() {
+            "none".to_string()
+        } else {
+            predicted.join(", ")
+        }
+    ));
+    let alignment = columns(trials.iter().map(|t| t.spectrum.alignment.as_slice()));
+    // The summary has sds for the alignments only if it has them for every column.
+    let sds = alignment.iter().all(Option::is_some);
+    for k in 0..3 {
+        let c = alignment.get(k).copied().flatten();
+        let mean = c.and_then(|c| c.mean).unwrap_or(f64::NAN);
+        let sd = c.filter(|_| sds).and_then(|c| c.sd).unwrap_or(f64::NAN);
+        o.row(
+            &format!("alignment k={}", k + 1),
+            format!("{mean:.4} ± {sd:.4}"),
+            th.alignment.get(k).copied().flatten().and_then(finite),
+        );
+    }
+    let mut models: Vec<(String, String)> =
+        vec![("nn".into(), "NN".into()), ("rf".into(), "RF".into())];
+    models.extend(cfg.models.iter().map(|&m| (m.name(), label(m))));
+    for (model, label) in &models {
+        // The NN's theory is the finite-α spiked equivalent.
+        let key = match model.as_str() {
+            "nn" => "spiked",
+            m => m,
+        };
+        let theory = th.errors.get(key);
+        let sim =
+            |f: fn(&Errors) -> f64| pm(stat(trials.iter().map(|t| t.errors.get(model).map(f))));
+        for (kname, sim, theory) in [
+            ("train", sim(|e| e.train), theory.map(|e| e.train)),
+            ("test", sim(|e| e.test), theory.map(|e| e.test)),
+            (
+                "test (noiseless)",
+                sim(|e| e.test_clean),
+                theory.map(|e| e.test_clean),
+            ),
+        ] {
+            o.row(&format!("{label} {kname}"), sim, theory.and_then(finite));
+        }
+    }
+    path_table(&mut o, trials, &models);
+    let eq = &th.equivalents;
+    let degrees: Vec<String> = eq.spike_degrees.iter().map(usize::to_string).collect();
+    o.line(format_args!(
+        "(spiked/cget spike degrees [{}]; Hermite model ℓ = {}; best linear: fitted least squares, theory column = population ‖P_>1 σ*‖² + σ_ε²)",
+        degrees.join(","),
+        eq.hermite_degree
+    ));
+    for (k, v) in &th.unavailable {
+        o.line(format_args!("theory for {k} unavailable: {v}"));
+    }
+    o.line(format_args!(
+        "(NN theory column: finite-α spiked equivalent, docs/model.md §6.1 item 6; test errors include the label noise)"
+    ));
+    o.0
+}
+
+/// The λ path, when there are several λ: test (train) error of every model at each λ.
+fn path_table(o: &mut Out, trials: &[Trial], models: &[(String, String)]) {
+    // A trial with one λ writes no path; the summary has one only if the first trial's is there.
+    if trials.first().is_none_or(|t| t.errors_path.is_empty()) {
+        return;
+    }
+    let len = trials
+        .iter()
+        .map(|t| t.errors_path.len())
+        .filter(|&l| l > 0)
+        .min()
+        .unwrap_or(0);
+    if len <= 1 {
+        return;
+    }
+    o.line(format_args!(
+        "λ path: test error (train) by model, simulation mean over trials"
+    ));
+    let header: Vec<String> = models.iter().map(|(m, _)| format!("{m:>20}")).collect();
+    o.line(format_args!("{:>10} {}", "λ", header.join(" ")));
+    for i in 0..len {
+        let mean = |f: &dyn Fn(&Trial) -> Option<f64>| stat(trials.iter().map(f))?.mean;
+        let cells: Vec<String> = models
+            .iter()
+            .map(|(m, _)| {
+                let err =
+                    |f: fn(&Errors) -> f64| mean(&|t| t.errors_path.get(i)?.errors.get(m).map(f));
+                match (err(|e| e.test), err(|e| e.train)) {
+                    (Some(te), Some(tr)) => format!("{:>20}", format!("{te:.4} ({tr:.4})")),
+                    _ => format!("{:>20}", "—"),
+                }
+            })
+            .collect();
+        let lambda = mean(&|t| t.errors_path.get(i).map(|p| p.lambda)).unwrap_or(f64::NAN);
+        o.line(format_args!("{lambda:>10.4e} {}", cells.join(" ")));
+    }
+}

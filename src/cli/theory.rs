@@ -1,0 +1,237 @@
+//! `onestep theory errors|staircase|spikes`: the proportional-limit predictions alone, no
+//! simulation; a table on stdout and, with `--json`, the result with its provenance.
+use super::FnArgs;
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+use onestep::output::{check_writable, provenance, write_atomic};
+use onestep::pipeline::{SimConfig, stats::fn_stats};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum TheoryCmd {
+    /// Limiting train/test errors of ridge for the RF baseline (--ell 0) or the infinite-spike model ℓ.
+    Errors(TheoryArgs),
+    /// Limiting errors over an α grid: the staircase.
+    Staircase(StaircaseArgs),
+    /// Spikes after the step: ℓ(α), thresholds, strengths, outlier locations and alignments.
+    Spikes(SpikesArgs),
+}
+
+#[derive(Args)]
+pub struct SpikesArgs {
+    /// Input dimension d.
+    #[arg(long, default_value_t = 2048)]
+    d: usize,
+    /// Width N.
+    #[arg(long, default_value_t = 2048)]
+    width: usize,
+    /// Batch size n.
+    #[arg(long, default_value_t = 8192)]
+    n: usize,
+    /// Step exponent α in η = η₀·n^α.
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    alpha: f64,
+    /// Step prefactor η₀.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    eta0: f64,
+    #[command(flatten)]
+    f: FnArgs,
+    /// Write the result as JSON to this path.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct TheoryArgs {
+    /// φ = n/d.
+    #[arg(long, default_value_t = 4.0)]
+    phi: f64,
+    /// ψ = N/d.
+    #[arg(long, default_value_t = 1.0)]
+    psi: f64,
+    /// Ridge penalty λ.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    lambda: f64,
+    #[command(flatten)]
+    f: FnArgs,
+    /// Number of unpenalised polynomial columns (X̃β)^{∘k}, k ≤ ℓ; 0 is the RF baseline.
+    #[arg(long, default_value_t = 0)]
+    ell: usize,
+    /// Write the result as JSON to this path.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct StaircaseArgs {
+    #[command(flatten)]
+    base: TheoryArgs,
+    /// Number of evenly spaced α in [0, 1/2).
+    #[arg(long, default_value_t = 50)]
+    alpha_grid: usize,
+    /// Highest number of spikes considered.
+    #[arg(long, default_value_t = 4)]
+    max_ell: usize,
+}
+
+pub fn run(cmd: TheoryCmd) -> Result<()> {
+    match cmd {
+        TheoryCmd::Errors(a) => errors(a),
+        TheoryCmd::Staircase(a) => staircase(a),
+        TheoryCmd::Spikes(a) => spikes(a),
+    }
+}
+
+fn setting(a: &TheoryArgs) -> Result<onestep::theory::Setting> {
+    let parse = |flag: &str, s: &str| -> Result<onestep::data::Func> {
+        s.parse()
+            .map_err(|e| anyhow::anyhow!("--{flag}: got {s}; {e}"))
+    };
+    let s = onestep::theory::Setting {
+        phi: a.phi,
+        psi: a.psi,
+        lambda: a.lambda,
+        noise: a.f.noise,
+        act: fn_stats(&parse("activation", &a.f.activation)?),
+        target: fn_stats(&parse("target", &a.f.target)?),
+    };
+    onestep::theory::check(&s)?;
+    if let Some(p) = &a.json {
+        check_writable("--json", p)?;
+    }
+    Ok(s)
+}
+
+fn write_json(path: &Option<PathBuf>, v: Value) -> Result<()> {
+    if let Some(p) = path {
+        write_atomic(p, serde_json::to_string_pretty(&v)?.as_bytes())?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn errors(a: TheoryArgs) -> Result<()> {
+    let s = setting(&a)?;
+    let e = onestep::theory::errors(&s, a.ell)?;
+    println!(
+        "ell={} phi={} psi={} lambda={} activation={} target={} noise={}",
+        a.ell, a.phi, a.psi, a.lambda, a.f.activation, a.f.target, a.f.noise
+    );
+    println!(
+        "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
+        e.train, e.test, e.test_clean
+    );
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "setting": s, "ell": a.ell, "errors": e}),
+    )
+}
+
+fn staircase(a: StaircaseArgs) -> Result<()> {
+    let s = setting(&a.base)?;
+    if a.alpha_grid == 0 {
+        bail!("--alpha-grid: got 0; allowed: an integer ≥ 1");
+    }
+    let alphas: Vec<f64> = (0..a.alpha_grid)
+        .map(|i| 0.5 * i as f64 / a.alpha_grid as f64)
+        .collect();
+    let start = Instant::now();
+    let rows = onestep::theory::staircase(&s, &alphas, a.max_ell)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{:>8} {:>4} {:>10} {:>10} {:>10}",
+        "alpha", "ell", "train", "test", "test_clean"
+    );
+    for (al, l, e) in &rows {
+        println!(
+            "{al:>8.4} {l:>4} {:>10.6} {:>10.6} {:>10.6}",
+            e.train, e.test, e.test_clean
+        );
+    }
+    eprintln!("computed {} points in {:.3} ms", rows.len(), secs * 1e3);
+    let pts: Vec<Value> = rows
+        .iter()
+        .map(|(al, l, e)| {
+            json!({"alpha": al, "ell": l, "train": e.train, "test": e.test, "test_clean": e.test_clean})
+        })
+        .collect();
+    write_json(
+        &a.base.json,
+        json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}),
+    )
+}
+
+fn spikes(a: SpikesArgs) -> Result<()> {
+    // The same checks as `simulate` (sizes, α range, functions), without the memory bound.
+    let cfg = SimConfig {
+        d: a.d,
+        width: a.width,
+        n: a.n,
+        alpha: a.alpha,
+        eta0: a.eta0,
+        activation: a.f.activation,
+        target: a.f.target,
+        noise: a.f.noise,
+        ..SimConfig::default()
+    }
+    .check(f64::INFINITY)?;
+    if let Some(p) = &a.json {
+        check_writable("--json", p)?;
+    }
+    let r = onestep::pipeline::theory::spike_report(&cfg)?;
+    println!(
+        "d={} N={} n={} α={} η₀={} η={:.4} σ={} σ*={} σ_ε={}  ‖β‖²={:.4}",
+        cfg.d,
+        cfg.width,
+        cfg.n,
+        cfg.alpha,
+        cfg.eta0,
+        r.eta,
+        cfg.activation,
+        cfg.target,
+        cfg.noise,
+        r.beta_norm2
+    );
+    println!("ℓ(α) = {}  (spike degrees {:?})", r.ell, r.degrees);
+    let th: Vec<String> = r
+        .thresholds
+        .iter()
+        .map(|(k, t)| format!("k={k}: {t:.4}"))
+        .collect();
+    println!("thresholds (k−1)/(2k): {}", th.join(", "));
+    println!("bulk edge ‖F₀‖ (predicted): {:.4}", r.bulk_edge);
+    println!(
+        "spike functions: {} (step noise γ = {:.4}; docs/theory.md §9.5)",
+        r.mean_model, r.step_noise_gamma
+    );
+    if let Some(m) = r.mean_outlier {
+        println!("mean component c₀·11ᵀ outlier (not a spike): {m:.4}");
+    }
+    println!(
+        "{:>6} {:>14} {:>14} {:>10}",
+        "degree", "strength θ_k", "location", "alignment"
+    );
+    let opt = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.4}"));
+    for p in &r.spikes {
+        let loc = match (p.location, p.trusted_location()) {
+            (Some(l), None) => format!("{l:.4} (untrusted)"),
+            (l, _) => opt(l),
+        };
+        println!(
+            "{:>6} {:>14.4} {:>14} {:>10}",
+            p.degree,
+            p.strength,
+            loc,
+            opt(p.alignment)
+        );
+    }
+    println!(
+        "(locations are singular values of F = σ(X̃Wᵀ); '—': not separated from the bulk at this n)"
+    );
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "config": cfg, "spikes": r}),
+    )
+}
