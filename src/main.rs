@@ -26,6 +26,9 @@ enum Cmd {
     Theory(cli::theory::TheoryCmd),
     /// Draw a figure of docs/figures.md (CSV + SVG + PNG + manifest); `onestep figure list` for the ids.
     Figure(cli::figure::FigureArgs),
+    /// Parameter sweeps: plan a TOML grid, run shards (Slurm, GNU parallel), status, merge.
+    #[command(subcommand)]
+    Sweep(cli::sweep::SweepCmd),
 }
 
 fn main() {
@@ -57,5 +60,6 @@ fn run() -> Result<()> {
         Cmd::Simulate(a) => cli::simulate::run(a),
         Cmd::Theory(c) => cli::theory::run(c),
         Cmd::Figure(a) => cli::figure::run(a),
+        Cmd::Sweep(c) => cli::sweep::run(c),
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 pub mod backend;
 pub mod figure;
 pub mod simulate;
+pub mod sweep;
 pub mod table;
 pub mod theory;
 

@@ -1,7 +1,7 @@
 //! The one bridge from a function ([`Func`]) to the theory's inputs: Hermite coefficients and
 //! second moments ([`FnStats`]) and coefficients at larger input scales ([`ScaledCoeffs`]).
 use onestep_data::{Func, gauss_expect};
-use onestep_theory::{FnStats, ScaledCoeffs};
+use onestep_theory::{FnStats, GaussSmoothing, ScaledCoeffs};
 
 /// Highest Hermite degree used for theory inputs.
 pub const HERMITE_KMAX: usize = 16;
@@ -21,4 +21,11 @@ pub fn fn_stats(f: &Func) -> FnStats {
         second_moment: f.second_moment(),
         deriv_second_moment: Some(gauss_expect(|z| f.deriv(z).powi(2), f.kinks())),
     }
+}
+
+/// σ's Gaussian smoothings (t, s) ↦ (E σ(t+sg), E σ(t+sg)g, E σ(t+sg)²) for the finite-n network
+/// theory, by quadrature split at σ's kinks.
+pub fn gauss_smoothing(f: &Func) -> GaussSmoothing {
+    let g = f.clone();
+    GaussSmoothing::from_fn(std::sync::Arc::new(move |z| g.eval(z)), f.kinks().to_vec())
 }

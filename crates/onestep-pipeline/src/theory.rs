@@ -42,10 +42,12 @@ pub struct TheorySummary {
     pub thresholds: Vec<f64>,
     /// Predicted ⟨β, β*⟩, ‖β‖², cos∠ (labels residual).
     pub beta: onestep_theory::Overlap,
-    /// Proportional-limit errors at the first λ: `rf`, `inf_spike_1..3`, `spiked` (finite-α spiked
-    /// equivalent), and `best_linear`: the POPULATION best affine predictor c*₀ + c*₁⟨x,β*⟩, whose
-    /// noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁² (its expected training error equals its
-    /// test error; the simulated `errors.best_linear` is the fitted least-squares version).
+    /// Theory errors at the first λ, keyed like the simulated `errors`: `nn` (the finite-n
+    /// network theory, docs/theory.md §10: the network's prediction at these n, d, N), `rf`,
+    /// `inf_spike_1..3` (proportional limits), `spiked` (finite-α spiked equivalent), and
+    /// `best_linear`: the POPULATION best affine predictor c*₀ + c*₁⟨x,β*⟩, whose noiseless risk
+    /// is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁² (the simulated `errors.best_linear` is the fitted
+    /// least-squares version).
     pub errors: BTreeMap<String, onestep_theory::Errors>,
     /// The same at every λ of the path; empty (and not written) for one λ.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -76,6 +78,22 @@ pub fn setting(cfg: &ValidConfig, lambda: f64) -> onestep_theory::Setting {
         act: cfg.act_stats.clone(),
         target: cfg.target_stats.clone(),
     }
+}
+
+/// Inputs of the finite-n network theory for `cfg` at penalty `lambda` (docs/theory.md §10).
+pub fn network_inputs(cfg: &ValidConfig, lambda: f64) -> onestep_theory::NetworkInputs {
+    onestep_theory::NetworkInputs::new(
+        cfg.n,
+        cfg.d,
+        cfg.width,
+        cfg.alpha,
+        cfg.eta0,
+        lambda,
+        cfg.noise,
+        cfg.act_stats.clone(),
+        crate::stats::gauss_smoothing(&cfg.activation),
+        cfg.target_stats.clone(),
+    )
 }
 
 /// Spike predictions for `cfg` on the Marchenko–Pastur bulk (labels residual).
@@ -114,10 +132,16 @@ fn theory_errors_at(
     let s = setting(cfg, lambda);
     let (mut errors, mut unavailable) = (BTreeMap::new(), BTreeMap::new());
     let rf = onestep_theory::errors(&s, 0).map_err(|e| e.to_string());
+    let nn = if cfg.residual == onestep_net::Residual::Labels {
+        onestep_theory::network_errors(&network_inputs(cfg, lambda)).map_err(|e| e.to_string())
+    } else {
+        Err("the finite-n network theory is derived for the labels residual only".into())
+    };
     let models = ALL
         .iter()
         .filter_map(|m| Some((m.name(), m.theory(cfg, &s)?)));
-    for (name, r) in std::iter::once(("rf".to_string(), rf)).chain(models) {
+    let fixed = [("nn".to_string(), nn), ("rf".to_string(), rf)];
+    for (name, r) in fixed.into_iter().chain(models) {
         match r {
             Ok(e) => {
                 errors.insert(name, e);
