@@ -1,4 +1,4 @@
-//! `onestep theory errors|staircase|spikes`: the proportional-limit predictions alone, no
+//! `onestep theory errors|staircase|spikes|network`: the theory's predictions alone, no
 //! simulation; a table on stdout and, with `--json`, the result with its provenance.
 use super::FnArgs;
 use anyhow::{Result, bail};
@@ -17,6 +17,38 @@ pub enum TheoryCmd {
     Staircase(StaircaseArgs),
     /// Spikes after the step: ℓ(α), thresholds, strengths, outlier locations and alignments.
     Spikes(SpikesArgs),
+    /// The network's train/test errors at these finite n, d, N (finite-n theory, docs/theory.md §10).
+    Network(NetworkArgs),
+}
+
+#[derive(Args)]
+pub struct NetworkArgs {
+    /// Input dimension d.
+    #[arg(long, default_value_t = 2048)]
+    d: usize,
+    /// Width N.
+    #[arg(long, default_value_t = 2048)]
+    width: usize,
+    /// Size n of EACH training batch.
+    #[arg(long, default_value_t = 8192)]
+    n: usize,
+    /// Step exponent α in η = η₀·n^α.
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    alpha: f64,
+    /// Step prefactor η₀.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    eta0: f64,
+    /// Ridge penalty λ.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    lambda: f64,
+    #[command(flatten)]
+    f: FnArgs,
+    /// Residual in the gradient: only labels (r = y) has a finite-n theory.
+    #[arg(long, default_value = "labels")]
+    residual: String,
+    /// Write the result as JSON to this path.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -81,6 +113,7 @@ pub fn run(cmd: TheoryCmd) -> Result<()> {
         TheoryCmd::Errors(a) => errors(a),
         TheoryCmd::Staircase(a) => staircase(a),
         TheoryCmd::Spikes(a) => spikes(a),
+        TheoryCmd::Network(a) => network(a),
     }
 }
 
@@ -233,5 +266,57 @@ fn spikes(a: SpikesArgs) -> Result<()> {
     write_json(
         &a.json,
         json!({"provenance": provenance("none", 1), "config": cfg, "spikes": r}),
+    )
+}
+
+fn network(a: NetworkArgs) -> Result<()> {
+    // The same checks as `simulate` (sizes, α, λ, functions), without the memory bound.
+    let cfg = SimConfig {
+        d: a.d,
+        width: a.width,
+        n: a.n,
+        alpha: a.alpha,
+        eta0: a.eta0,
+        lambda: a.lambda,
+        activation: a.f.activation,
+        target: a.f.target,
+        noise: a.f.noise,
+        residual: a.residual,
+        ..SimConfig::default()
+    }
+    .check(f64::INFINITY)?;
+    if cfg.residual != onestep::net::Residual::Labels {
+        bail!(
+            "--residual: got {}; allowed: labels (the finite-n theory is derived for r = y only)",
+            cfg.residual.name()
+        );
+    }
+    if let Some(p) = &a.json {
+        check_writable("--json", p)?;
+    }
+    let start = Instant::now();
+    let inp = onestep::pipeline::theory::network_inputs(&cfg, cfg.lambda);
+    let r = onestep::theory::network_report(&inp)?;
+    let e = r.errors;
+    println!(
+        "d={} N={} n={} α={} η₀={} λ={} σ={} σ*={} σ_ε={}  ({:.2} s)",
+        cfg.d,
+        cfg.width,
+        cfg.n,
+        cfg.alpha,
+        cfg.eta0,
+        cfg.lambda,
+        cfg.activation,
+        cfg.target,
+        cfg.noise,
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
+        e.train, e.test, e.test_clean
+    );
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "config": cfg, "errors": e, "report": r}),
     )
 }
