@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use onestep::output::{check_writable, provenance, write_atomic};
 use onestep::pipeline::{SimConfig, stats::fn_stats};
+use onestep::theory::error::short;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -150,7 +151,13 @@ fn errors(a: TheoryArgs) -> Result<()> {
     let e = onestep::theory::errors(&s, a.ell)?;
     println!(
         "ell={} phi={} psi={} lambda={} activation={} target={} noise={}",
-        a.ell, a.phi, a.psi, a.lambda, a.f.activation, a.f.target, a.f.noise
+        a.ell,
+        short(a.phi),
+        short(a.psi),
+        short(a.lambda),
+        a.f.activation,
+        a.f.target,
+        short(a.f.noise)
     );
     println!(
         "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
@@ -164,8 +171,12 @@ fn errors(a: TheoryArgs) -> Result<()> {
 
 fn staircase(a: StaircaseArgs) -> Result<()> {
     let s = setting(&a.base)?;
-    if a.alpha_grid == 0 {
-        bail!("--alpha-grid: got 0; allowed: an integer ≥ 1");
+    if !(1..=onestep::theory::equivalents::MAX_ALPHA_POINTS).contains(&a.alpha_grid) {
+        bail!(
+            "--alpha-grid: got {}; allowed: an integer in 1..={}",
+            a.alpha_grid,
+            onestep::theory::equivalents::MAX_ALPHA_POINTS
+        );
     }
     let alphas: Vec<f64> = (0..a.alpha_grid)
         .map(|i| 0.5 * i as f64 / a.alpha_grid as f64)

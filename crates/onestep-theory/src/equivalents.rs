@@ -87,6 +87,11 @@ fn finite_pos(name: &'static str, v: f64, allowed: &'static str) -> Result<(), T
     }
 }
 
+/// Highest polynomial degree of the unpenalised columns ([`errors`], [`staircase`]).
+pub const MAX_POLY_DEGREE: usize = 20;
+/// Most α points of one [`staircase`] call.
+pub const MAX_ALPHA_POINTS: usize = 100_000;
+
 /// Ridge penalties the theory accepts: inside this range every error is computed to better
 /// than 1e-9 relative; outside it λ² or 1/λ² leaves double precision.
 pub const LAMBDA_RANGE: (f64, f64) = (1e-12, 1e12);
@@ -297,6 +302,13 @@ pub fn errors_with_spectrum(
 ) -> Result<Errors, TheoryError> {
     check(s)?;
     spectrum.validate()?;
+    if let Some(&k) = degrees.iter().find(|&&k| k > MAX_POLY_DEGREE) {
+        return Err(TheoryError::InvalidParameter {
+            name: "ell",
+            value: k as f64,
+            allowed: "polynomial degrees up to 20 (the Gram matrix of t^k, k ≤ ℓ, becomes numerically singular near ℓ = 50, and the cost grows like ℓ⁴); pass --ell 20 or less",
+        });
+    }
     for (i, &k) in degrees.iter().enumerate() {
         if k == 0 || degrees[..i].contains(&k) {
             return Err(TheoryError::InvalidParameter {
@@ -399,6 +411,20 @@ pub fn staircase(
     max_ell: usize,
 ) -> Result<Vec<(f64, usize, Errors)>, TheoryError> {
     check(s)?;
+    if alphas.len() > MAX_ALPHA_POINTS {
+        return Err(TheoryError::InvalidParameter {
+            name: "alpha-grid",
+            value: alphas.len() as f64,
+            allowed: "at most 100000 α points per staircase (each costs a few µs and 50 bytes); split a larger grid",
+        });
+    }
+    if max_ell > MAX_POLY_DEGREE {
+        return Err(TheoryError::InvalidParameter {
+            name: "max-ell",
+            value: max_ell as f64,
+            allowed: "at most 20 spikes (see --ell); pass --max-ell 20 or less",
+        });
+    }
     if let Some(&a) = alphas.iter().find(|a| !a.is_finite() || **a < 0.0) {
         return Err(TheoryError::InvalidParameter {
             name: "alpha",

@@ -1,11 +1,21 @@
 //! The error type of the theory crate: invalid inputs and numerical failures, each with a
 //! message that says what is allowed or what to try.
 
+/// A number as `{}` prints it when that is short, in exponent form otherwise (1e-300 rather
+/// than 300 digits).
+pub fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e6).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// Everything that can go wrong when evaluating a theory prediction.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TheoryError {
     /// A scalar parameter is outside its allowed range.
-    #[error("invalid parameter {name} = {value}: {allowed}")]
+    #[error("invalid parameter {name} = {}: {allowed}", short(*value))]
     InvalidParameter {
         /// Parameter name as it appears in [`crate::Setting`] (or the function signature).
         name: &'static str,
