@@ -453,6 +453,36 @@ pub fn staircase(
 mod tests {
     use super::*;
 
+    #[test]
+    fn out_of_range_inputs_are_refused_not_computed_wrongly() {
+        let mut s = Setting {
+            phi: 4.0,
+            psi: 1.0,
+            lambda: 0.1,
+            noise: 0.1,
+            act: FnStats::relu_centred(16),
+            target: target_b(),
+        };
+        for lambda in [1e-155, 1e-13, 1e13, 1e155, 1e300] {
+            s.lambda = lambda;
+            let e = errors(&s, 1).unwrap_err().to_string();
+            assert!(e.contains("[1e-12, 1e12]") && !e.contains("0000000"), "{lambda}: {e}");
+        }
+        for lambda in [1e-12, 1e12] {
+            s.lambda = lambda;
+            let e = errors(&s, 1).unwrap();
+            assert!(e.train >= 0.0 && e.test >= e.train.min(e.test), "{lambda}: {e:?}");
+            assert!((e.test - e.test_clean - s.noise * s.noise).abs() < 1e-9, "{e:?}");
+        }
+        s.lambda = 0.1;
+        assert!(errors(&s, MAX_POLY_DEGREE).is_ok());
+        let e = errors(&s, MAX_POLY_DEGREE + 1).unwrap_err().to_string();
+        assert!(e.contains("--ell 20 or less"), "{e}");
+        let many = vec![0.1; MAX_ALPHA_POINTS + 1];
+        assert!(staircase(&s, &many, 2).is_err());
+        assert!(staircase(&s, &[0.1], MAX_POLY_DEGREE + 1).is_err());
+    }
+
     fn target_b() -> FnStats {
         FnStats::polynomial(&[
             0.0,
