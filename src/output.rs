@@ -1,5 +1,9 @@
-//! Output helpers: atomic file writes, mean ± sd summaries of JSON trees, run provenance.
+//! Output helpers: atomic file writes, mean ± sd summaries of JSON trees, run provenance, and the
+//! one JSON document of a simulation run (`onestep simulate --json` and Python's
+//! `Simulation.to_json()`).
 use anyhow::{Context, Result, bail};
+use onestep_pipeline::theory::TheorySummary;
+use onestep_pipeline::{Trial, ValidConfig};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -109,6 +113,33 @@ fn summarize_inner(trees: &[Value]) -> (Value, Option<Value>) {
         Some(other) => (other.clone(), None),
         None => (Value::Null, None),
     }
+}
+
+/// The JSON document of a simulation run, as `onestep simulate --json` writes it and the Python
+/// package's `Simulation.to_json()` returns it: `provenance` (as given, usually [`provenance`]),
+/// `config`, `seeds`, `wall_time_s`, `summary` (mean ± sd over trials, [`summarize`], with the
+/// theory under `summary.theory`) and `trials` (each trial unaveraged).
+pub fn simulation_json(
+    provenance: Value,
+    cfg: &ValidConfig,
+    theory: &TheorySummary,
+    trials: &[Trial],
+    wall_time_s: f64,
+) -> serde_json::Result<Value> {
+    let trial_values = trials
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<serde_json::Result<Vec<Value>>>()?;
+    let mut summary = summarize(&trial_values);
+    summary["theory"] = serde_json::to_value(theory)?;
+    Ok(serde_json::json!({
+        "provenance": provenance,
+        "config": cfg,
+        "seeds": trials.iter().map(|t| t.seed).collect::<Vec<_>>(),
+        "wall_time_s": wall_time_s,
+        "summary": summary,
+        "trials": trial_values,
+    }))
 }
 
 /// Provenance recorded in every output: version, git revision, command line, host facts.

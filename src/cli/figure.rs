@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use onestep::experiments::{
     self as figures, Ctx, FIGURES, FigureData, Options, PointCache, PointResult, ProgressEvent,
 };
-use onestep::linalg::{Backend, on_backend};
+use onestep::linalg::{Backend, BackendKind, on_backend};
 use onestep::output::{available_memory, provenance, write_atomic};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub struct FigureArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Linear-algebra backend.
-    #[arg(long, default_value = "faer")]
+    #[arg(long, default_value = BackendKind::DEFAULT.name())]
     backend: String,
     /// Ignore (and overwrite) cached points.
     #[arg(long)]

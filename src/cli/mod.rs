@@ -1,5 +1,6 @@
 //! The subcommands of the `onestep` binary, one file each, and the argument groups they share.
 use clap::Args;
+use onestep::linalg::BackendKind;
 use std::path::PathBuf;
 
 pub mod backend;
@@ -30,7 +31,7 @@ pub struct Common {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Linear-algebra backend: faer (default), nalgebra or openblas (build with `--features nalgebra` / `--features openblas`).
-    #[arg(long, default_value = "faer")]
+    #[arg(long, default_value = BackendKind::DEFAULT.name())]
     pub backend: String,
     /// Write the full result as JSON to this path (atomically).
     #[arg(long)]

@@ -5,9 +5,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use onestep::linalg::{Backend, on_backend};
-use onestep::output::{available_memory, check_writable, provenance, summarize, write_atomic};
+use onestep::output::{
+    available_memory, check_writable, provenance, simulation_json, write_atomic,
+};
 use onestep::pipeline::{SimConfig, Trial, ValidConfig, run_trial, theory_summary};
-use serde_json::{Value, json};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -94,20 +95,7 @@ pub fn run(a: SimArgs) -> Result<()> {
     };
     print!("{}", table::render(&cfg, &trials, &theory, &run));
     if let Some(p) = &a.common.json {
-        let trial_values: Vec<Value> = trials
-            .iter()
-            .map(|t| serde_json::to_value(t).expect("trial serialises"))
-            .collect();
-        let mut summary = summarize(&trial_values);
-        summary["theory"] = serde_json::to_value(&theory)?;
-        let out = json!({
-            "provenance": provenance(name, threads),
-            "config": cfg,
-            "seeds": trials.iter().map(|t| t.seed).collect::<Vec<_>>(),
-            "wall_time_s": wall,
-            "summary": summary,
-            "trials": trial_values,
-        });
+        let out = simulation_json(provenance(name, threads), &cfg, &theory, &trials, wall)?;
         write_atomic(p, serde_json::to_string_pretty(&out)?.as_bytes())?;
         eprintln!("wrote {}", p.display());
     }

@@ -8,7 +8,7 @@
 //! every trial has.
 use onestep::metrics::{Errors, mean_sd};
 use onestep::pipeline::theory::TheorySummary;
-use onestep::pipeline::{Model, Trial, ValidConfig};
+use onestep::pipeline::{Trial, ValidConfig};
 use std::fmt::{self, Write as _};
 
 #[cfg(test)]
@@ -59,17 +59,6 @@ fn pm(s: Option<Stat>) -> String {
         Some((Some(m), Some(sd))) => format!("{m:.4} ± {sd:.4}"),
         Some((Some(m), None)) => format!("{m:.4}"),
         _ => "—".into(),
-    }
-}
-
-/// Row label of an optional model.
-fn label(m: Model) -> String {
-    match m {
-        Model::Spiked => "spiked equivalent".into(),
-        Model::Cget => "cond. Gaussian equiv.".into(),
-        Model::Hermite => "Hermite-ℓ model".into(),
-        Model::InfSpike(l) => format!("infinite spike ℓ={l}"),
-        Model::BestLinear => "best linear (fitted)".into(),
     }
 }
 
@@ -171,14 +160,10 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
     }
     let mut models: Vec<(String, String)> =
         vec![("nn".into(), "NN".into()), ("rf".into(), "RF".into())];
-    models.extend(cfg.models.iter().map(|&m| (m.name(), label(m))));
+    models.extend(cfg.models.iter().map(|&m| (m.name(), m.label())));
     for (model, label) in &models {
-        // The NN's theory is the finite-α spiked equivalent.
-        let key = match model.as_str() {
-            "nn" => "spiked",
-            m => m,
-        };
-        let theory = th.errors.get(key);
+        // Theory and simulation share the model keys (the NN's is the finite-n network theory).
+        let theory = th.errors.get(model);
         let sim =
             |f: fn(&Errors) -> f64| pm(stat(trials.iter().map(|t| t.errors.get(model).map(f))));
         for (kname, sim, theory) in [
@@ -205,7 +190,7 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         o.line(format_args!("theory for {k} unavailable: {v}"));
     }
     o.line(format_args!(
-        "(NN theory column: finite-α spiked equivalent, docs/model.md §6.1 item 6; test errors include the label noise)"
+        "(NN theory column: the finite-n network theory, docs/theory.md §10; test errors include the label noise)"
     ));
     o.0
 }

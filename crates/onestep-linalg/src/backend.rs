@@ -152,7 +152,7 @@ pub trait BackendExt: Backend {
 impl<B: Backend> BackendExt for B {}
 
 /// `Err(NonFinite)` unless every entry is finite (backends check their inputs with it).
-#[cfg(any(feature = "faer", feature = "nalgebra", feature = "openblas"))]
+#[allow(dead_code)] // unused when no backend feature is on
 pub(crate) fn check_finite<'a>(
     entries: impl IntoIterator<Item = &'a f64>,
     what: &'static str,
@@ -165,7 +165,7 @@ pub(crate) fn check_finite<'a>(
 }
 
 /// Panics (a programmer error, naming the operation) unless the shape is square.
-#[cfg(any(feature = "faer", feature = "nalgebra", feature = "openblas"))]
+#[allow(dead_code)] // unused when no backend feature is on
 #[track_caller]
 pub(crate) fn assert_square(what: &str, (rows, cols): (usize, usize)) {
     assert_eq!(rows, cols, "{what}: a is {rows}x{cols}, not square");

@@ -84,6 +84,17 @@ pub const ALL: [Model; 7] = [
 ];
 
 impl Model {
+    /// Row label in the printed summary.
+    pub fn label(self) -> String {
+        match self {
+            Model::Spiked => "spiked equivalent".into(),
+            Model::Cget => "cond. Gaussian equiv.".into(),
+            Model::Hermite => "Hermite-ℓ model".into(),
+            Model::InfSpike(l) => format!("infinite spike ℓ={l}"),
+            Model::BestLinear => "best linear (fitted)".into(),
+        }
+    }
+
     /// Key in the `errors` map.
     pub fn name(self) -> String {
         match self {

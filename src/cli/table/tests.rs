@@ -159,11 +159,7 @@ fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: 
     }
     for (model, label) in &models {
         let e = &s["errors"][model.as_str()];
-        let t = if model == "nn" {
-            &th["errors"]["spiked"]
-        } else {
-            &th["errors"][model.as_str()]
-        };
+        let t = &th["errors"][model.as_str()];
         for (k, kname) in [
             ("train", "train"),
             ("test", "test"),
@@ -205,7 +201,7 @@ fn print_table(cfg: &ValidConfig, s: &Value, wall: f64, backend: &str, threads: 
         }
     }
     println!(
-        "(NN theory column: finite-α spiked equivalent, docs/model.md §6.1 item 6; test errors include the label noise)"
+        "(NN theory column: the finite-n network theory, docs/theory.md §10; test errors include the label noise)"
     );
 }
 
@@ -314,6 +310,7 @@ fn missing_and_non_finite_values_print_as_before() {
             th.spike_locations.push(f64::NAN);
             th.alignment = vec![None, Some(f64::INFINITY)];
             th.errors.remove("spiked");
+            th.errors.remove("nn");
             th.errors.get_mut("rf").unwrap().test = f64::NAN;
             th.unavailable.insert("cget".into(), "no theory".into());
             th.unavailable

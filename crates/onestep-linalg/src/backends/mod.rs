@@ -52,8 +52,11 @@ impl BackendKind {
         BackendKind::OpenBlas,
     ];
 
+    /// The backend used when none is named (`--backend`'s default).
+    pub const DEFAULT: BackendKind = BackendKind::Faer;
+
     /// The name used by `--backend` and recorded in outputs ([`crate::Backend::name`]).
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             BackendKind::Faer => "faer",
             BackendKind::Nalgebra => "nalgebra",
