@@ -10,11 +10,16 @@ pub mod sweep;
 pub mod table;
 pub mod theory;
 
+/// `--activation`'s help, listing every named function of [`onestep::data::Named::ALL`].
+fn activation_help() -> String {
+    let names: Vec<&str> = onestep::data::Named::ALL.iter().map(|n| n.name()).collect();
+    format!("Activation: {}, or hermite:c0,c1,...", names.join(", "))
+}
+
 /// The functions and the label noise, shared by every command.
 #[derive(Args)]
 pub struct FnArgs {
-    /// Activation: relu, relu-centered, tanh, erf, sigmoid, softplus, gelu, linear, or hermite:c0,c1,...
-    #[arg(long, default_value = "relu-centered")]
+    #[arg(long, default_value = "relu-centered", help = activation_help())]
     pub activation: String,
     /// Target link σ*, same syntax as --activation.
     #[arg(long, default_value = "hermite:0,1,0.7071067811865476")]

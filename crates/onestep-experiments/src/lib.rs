@@ -6,12 +6,14 @@
 //! disk and draws progress.
 pub mod figures;
 pub mod helpers;
+pub mod options;
 pub mod points;
 pub mod registry;
 pub mod table;
 
+pub use options::{FigureInfo, Options};
 pub use points::{Ctx, NoCache, Point, PointCache, PointKind, PointResult, ProgressEvent};
-pub use registry::{FIGURES, FigureInfo, Options, info, run};
+pub use registry::{FIGURES, info, run};
 pub use table::{Cell, FigureData, Manifest, Table};
 
 use onestep_pipeline::ConfigError;

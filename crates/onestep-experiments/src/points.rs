@@ -6,7 +6,7 @@
 //! the point's full configuration, so figures that share a point (e.g. `spike-locations` and
 //! `alignment`) share the work. Nothing here does IO: the binary implements the cache on disk.
 use crate::FigureError;
-use crate::registry::Options;
+use crate::options::Options;
 use onestep_linalg::Backend;
 use onestep_metrics::Errors;
 use onestep_pipeline::{SimConfig, ValidConfig, run_trial};
@@ -271,11 +271,17 @@ fn compute_point<B: Backend>(b: &B, cfg: &ValidConfig, p: &Point) -> Result<Poin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::helpers::base_config;
 
     #[test]
     fn keys_differ_by_config_and_seed_and_are_stable() {
-        let c = base_config(64, 64, 256, 128, 0.2);
+        let c = SimConfig {
+            d: 64,
+            width: 64,
+            n: 256,
+            n_test: 128,
+            alpha: 0.2,
+            ..SimConfig::default()
+        };
         let k = Point::trial(c.clone(), 0).key();
         assert_eq!(k, Point::trial(c.clone(), 0).key());
         assert_ne!(k, Point::trial(c.clone(), 1).key());

@@ -152,6 +152,23 @@ fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>)
     }
 }
 
+impl ValidConfig {
+    /// The part of the configuration the models need (see [`crate::models::Setting`]).
+    pub fn model_setting(&self) -> crate::models::Setting<'_> {
+        crate::models::Setting {
+            n: self.n,
+            n_test: self.n_test,
+            alpha: self.alpha,
+            eta0: self.eta0,
+            noise: self.noise,
+            lambdas: &self.lambdas,
+            residual: self.residual,
+            act_stats: &self.act_stats,
+            target_stats: &self.target_stats,
+        }
+    }
+}
+
 impl SimConfig {
     /// Peak memory of one trial in bytes: the three designs, the pre-activations, the four feature
     /// matrices, the weights, two Gram matrices with eigenvectors, and one equivalent model's

@@ -40,7 +40,6 @@
 //!   excess over the population optimum is about (test)·d/(n − d). The POPULATION best linear
 //!   predictor c*₀ + c*₁⟨x,β*⟩, whose noiseless risk is ‖P_{>1}σ*‖² = Eσ*² − c*₀² − c*₁², is the
 //!   theory value `theory.errors.best_linear`.
-use crate::ValidConfig;
 use crate::fit::{Labels, fit_features, fit_path, powers, predict};
 use onestep_data::{Func, child_seed, gaussian_matrix};
 use onestep_linalg::{Backend, Op};
@@ -70,6 +69,20 @@ pub enum Model {
     InfSpike(usize),
     /// Affine least squares on the raw inputs.
     BestLinear,
+}
+
+/// What the models need of a checked configuration (built by `ValidConfig::model_setting`, so
+/// this module does not depend on the configuration's module).
+pub struct Setting<'a> {
+    pub n: usize,
+    pub n_test: usize,
+    pub alpha: f64,
+    pub eta0: f64,
+    pub noise: f64,
+    pub lambdas: &'a [f64],
+    pub residual: onestep_net::Residual,
+    pub act_stats: &'a FnStats,
+    pub target_stats: &'a FnStats,
 }
 
 /// Every optional model, in the order they are fitted and printed.
@@ -239,7 +252,7 @@ impl Model {
     /// the reason when it has one but not for this configuration.
     pub fn theory(
         self,
-        cfg: &ValidConfig,
+        cfg: &Setting<'_>,
         s: &onestep_theory::Setting,
     ) -> Option<Result<onestep_theory::Errors, String>> {
         match self {
@@ -282,7 +295,7 @@ impl Model {
     pub(crate) fn fit<B: Backend>(
         self,
         b: &B,
-        cfg: &ValidConfig,
+        cfg: &Setting<'_>,
         seed: u64,
         s: &Stepped<B>,
         inp: &Inputs<'_, B>,

@@ -137,9 +137,10 @@ fn theory_errors_at(
     } else {
         Err("the finite-n network theory is derived for the labels residual only".into())
     };
+    let ms = cfg.model_setting();
     let models = ALL
         .iter()
-        .filter_map(|m| Some((m.name(), m.theory(cfg, &s)?)));
+        .filter_map(|m| Some((m.name(), m.theory(&ms, &s)?)));
     let fixed = [("nn".to_string(), nn), ("rf".to_string(), rf)];
     for (name, r) in fixed.into_iter().chain(models) {
         match r {

@@ -253,14 +253,15 @@ pub fn run_trial<B: Backend>(
         tt: &tt,
     };
     let f0s = (&f0, &f0t);
+    let ms = cfg.model_setting();
     // Models on RF's decomposition first, then the others one at a time, to bound the memory.
     for &m in cfg.models.iter().filter(|m| m.uses_rf_decomposition()) {
-        let errs = m.fit(b, cfg, seed, &s, &inp, f0s, Some(&ef0), &lab)?;
+        let errs = m.fit(b, &ms, seed, &s, &inp, f0s, Some(&ef0), &lab)?;
         per_model.push((m.name(), errs));
     }
     drop(ef0);
     for &m in cfg.models.iter().filter(|m| !m.uses_rf_decomposition()) {
-        let errs = m.fit(b, cfg, seed, &s, &inp, f0s, None, &lab)?;
+        let errs = m.fit(b, &ms, seed, &s, &inp, f0s, None, &lab)?;
         per_model.push((m.name(), errs));
     }
 

@@ -466,13 +466,22 @@ mod tests {
         for lambda in [1e-155, 1e-13, 1e13, 1e155, 1e300] {
             s.lambda = lambda;
             let e = errors(&s, 1).unwrap_err().to_string();
-            assert!(e.contains("[1e-12, 1e12]") && !e.contains("0000000"), "{lambda}: {e}");
+            assert!(
+                e.contains("[1e-12, 1e12]") && !e.contains("0000000"),
+                "{lambda}: {e}"
+            );
         }
         for lambda in [1e-12, 1e12] {
             s.lambda = lambda;
             let e = errors(&s, 1).unwrap();
-            assert!(e.train >= 0.0 && e.test >= e.train.min(e.test), "{lambda}: {e:?}");
-            assert!((e.test - e.test_clean - s.noise * s.noise).abs() < 1e-9, "{e:?}");
+            assert!(
+                e.train >= 0.0 && e.test >= e.train.min(e.test),
+                "{lambda}: {e:?}"
+            );
+            assert!(
+                (e.test - e.test_clean - s.noise * s.noise).abs() < 1e-9,
+                "{e:?}"
+            );
         }
         s.lambda = 0.1;
         assert!(errors(&s, MAX_POLY_DEGREE).is_ok());
