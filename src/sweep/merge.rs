@@ -196,7 +196,7 @@ fn theory_models(plan: &Plan) -> Result<Vec<String>> {
         let s = setting(&cfg, cfg.lambda);
         out.extend(
             ALL.iter()
-                .filter(|m| m.theory(&cfg, &s).is_some())
+                .filter(|m| m.theory(&cfg.model_setting(), &s).is_some())
                 .map(|m| m.name()),
         );
     }
