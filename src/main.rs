@@ -32,6 +32,13 @@ enum Cmd {
 }
 
 fn main() {
+    // A closed stdout (`onestep … | head -1`) ends the process quietly, as for any Unix tool,
+    // instead of panicking in `println!`; every output file is written before stdout is.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     if let Err(e) = run() {
         eprintln!("error: {e:#}");
         std::process::exit(2);

@@ -22,18 +22,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        // Never leave the temporary behind (a full disk would stay full).
+        let _ = std::fs::remove_file(&tmp);
+        bail!("writing {}: {e}", path.display());
+    }
     Ok(())
 }
 
-/// Fails early (before heavy work) if `path` cannot be written: its directory must exist.
+/// Fails early (before heavy work) if `path` cannot be written: its directory must exist and a
+/// probe file must be creatable there (which catches read-only, /proc and /sys destinations).
 pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if dir.exists() && !dir.is_dir() {
+        bail!(
+            "{flag}: {} is a file, not a directory; choose a path inside a directory",
+            dir.display()
+        );
+    }
     if !dir.is_dir() {
         bail!(
             "{flag}: directory {} does not exist; create it first or choose another path",
@@ -47,7 +57,17 @@ pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
             path.display()
         );
     }
-    Ok(())
+    let probe = dir.join(format!(".onestep-probe-{}", std::process::id()));
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => bail!(
+            "{flag}: cannot create {} ({e}); choose a writable location",
+            path.display()
+        ),
+    }
 }
 
 /// Mean ± sd over a list of JSON trees of identical shape: every number becomes its mean, with a
@@ -200,6 +220,32 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"{}");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         assert!(check_writable("--json", &dir.join("missing/x.json")).is_err());
+        // A parent that is a file, and destinations where nothing can be created.
+        let e = check_writable("--json", &p.join("y.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is a file"), "{e}");
+        for bad in ["/proc/x.json", "/sys/x.json"] {
+            let e = check_writable("--json", Path::new(bad))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("cannot create /") && e.contains(bad), "{e}");
+        }
+        // A failed write (rename onto a non-empty directory) leaves no temporary behind.
+        let sub = dir.join("sub");
+        std::fs::create_dir_all(sub.join("inner")).unwrap();
+        assert!(write_atomic(&sub, b"{}").is_err());
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            2,
+            "x.json and sub only"
+        );
+        assert!(check_writable("--json", &p).is_ok());
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            2,
+            "the probe is removed"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

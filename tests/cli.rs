@@ -155,3 +155,44 @@ fn theory_commands_print_errors() {
     let (ok, _, err) = onestep(&["theory", "spikes", "--alpha", "0.7"]);
     assert!(!ok && err.contains("--alpha"), "{err}");
 }
+
+/// A closed stdout (`| head -1`) neither panics nor loses the JSON, for simulate and theory.
+#[test]
+fn closed_stdout_still_writes_the_json_and_does_not_panic() {
+    use std::process::Stdio;
+    let dir = tmp("pipe");
+    for (name, args) in [
+        (
+            "sim.json",
+            vec![
+                "simulate", "--d", "16", "--width", "16", "--n", "64", "--n-test", "64",
+                "--models", "none", "--json",
+            ],
+        ),
+        (
+            "stair.json",
+            vec!["theory", "staircase", "--alpha-grid", "2000", "--json"],
+        ),
+    ] {
+        let path = dir.join(name);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onestep"))
+            .args(&args)
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary runs");
+        drop(child.stdout.take()); // the reader goes away before anything is printed
+        let out = child.wait_with_output().expect("binary ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(path.is_file(), "{name} was not written: {stderr}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -6,6 +6,13 @@ use onestep::linalg::{BackendKind, Dispatch};
 /// Builds the global thread pool (`threads` > 0) and the backend named by `--backend`; run code on
 /// it with `onestep::linalg::on_backend!`.
 pub fn dispatch(threads: usize, backend: &str) -> Result<Dispatch> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if threads > cores {
+        eprintln!("note: --threads {threads} is more than the {cores} cores here; using {cores}");
+        cores
+    } else {
+        threads
+    };
     if threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -93,12 +93,13 @@ pub fn run(a: SimArgs) -> Result<()> {
         threads,
         wall_s: wall,
     };
-    print!("{}", table::render(&cfg, &trials, &theory, &run));
+    // The file first: a closed stdout (`| head`) must not lose the result.
     if let Some(p) = &a.common.json {
         let out = simulation_json(provenance(name, threads), &cfg, &theory, &trials, wall)?;
         write_atomic(p, serde_json::to_string_pretty(&out)?.as_bytes())?;
         eprintln!("wrote {}", p.display());
     }
+    print!("{}", table::render(&cfg, &trials, &theory, &run));
     Ok(())
 }
 

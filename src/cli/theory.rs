@@ -149,6 +149,11 @@ fn write_json(path: &Option<PathBuf>, v: Value) -> Result<()> {
 fn errors(a: TheoryArgs) -> Result<()> {
     let s = setting(&a)?;
     let e = onestep::theory::errors(&s, a.ell)?;
+    // The file first: a closed stdout must not lose the result.
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "setting": s, "ell": a.ell, "errors": e}),
+    )?;
     println!(
         "ell={} phi={} psi={} lambda={} activation={} target={} noise={}",
         a.ell,
@@ -163,10 +168,7 @@ fn errors(a: TheoryArgs) -> Result<()> {
         "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
         e.train, e.test, e.test_clean
     );
-    write_json(
-        &a.json,
-        json!({"provenance": provenance("none", 1), "setting": s, "ell": a.ell, "errors": e}),
-    )
+    Ok(())
 }
 
 fn staircase(a: StaircaseArgs) -> Result<()> {
@@ -184,6 +186,17 @@ fn staircase(a: StaircaseArgs) -> Result<()> {
     let start = Instant::now();
     let rows = onestep::theory::staircase(&s, &alphas, a.max_ell)?;
     let secs = start.elapsed().as_secs_f64();
+    // The file first: a closed stdout must not lose the result.
+    let pts: Vec<Value> = rows
+        .iter()
+        .map(|(al, l, e)| {
+            json!({"alpha": al, "ell": l, "train": e.train, "test": e.test, "test_clean": e.test_clean})
+        })
+        .collect();
+    write_json(
+        &a.base.json,
+        json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}),
+    )?;
     println!(
         "{:>8} {:>4} {:>10} {:>10} {:>10}",
         "alpha", "ell", "train", "test", "test_clean"
@@ -195,16 +208,7 @@ fn staircase(a: StaircaseArgs) -> Result<()> {
         );
     }
     eprintln!("computed {} points in {:.3} ms", rows.len(), secs * 1e3);
-    let pts: Vec<Value> = rows
-        .iter()
-        .map(|(al, l, e)| {
-            json!({"alpha": al, "ell": l, "train": e.train, "test": e.test, "test_clean": e.test_clean})
-        })
-        .collect();
-    write_json(
-        &a.base.json,
-        json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}),
-    )
+    Ok(())
 }
 
 fn spikes(a: SpikesArgs) -> Result<()> {
@@ -225,6 +229,11 @@ fn spikes(a: SpikesArgs) -> Result<()> {
         check_writable("--json", p)?;
     }
     let r = onestep::pipeline::theory::spike_report(&cfg)?;
+    // The file first: a closed stdout must not lose the result.
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "config": cfg, "spikes": r}),
+    )?;
     println!(
         "d={} N={} n={} α={} η₀={} η={:.4} σ={} σ*={} σ_ε={}  ‖β‖²={:.4}",
         cfg.d,
@@ -274,10 +283,7 @@ fn spikes(a: SpikesArgs) -> Result<()> {
     println!(
         "(locations are singular values of F = σ(X̃Wᵀ); '—': not separated from the bulk at this n)"
     );
-    write_json(
-        &a.json,
-        json!({"provenance": provenance("none", 1), "config": cfg, "spikes": r}),
-    )
+    Ok(())
 }
 
 fn network(a: NetworkArgs) -> Result<()> {
@@ -309,6 +315,11 @@ fn network(a: NetworkArgs) -> Result<()> {
     let inp = onestep::pipeline::theory::network_inputs(&cfg, cfg.lambda);
     let r = onestep::theory::network_report(&inp)?;
     let e = r.errors;
+    // The file first: a closed stdout must not lose the result.
+    write_json(
+        &a.json,
+        json!({"provenance": provenance("none", 1), "config": cfg, "errors": e, "report": r}),
+    )?;
     println!(
         "d={} N={} n={} α={} η₀={} λ={} σ={} σ*={} σ_ε={}  ({:.2} s)",
         cfg.d,
@@ -326,8 +337,5 @@ fn network(a: NetworkArgs) -> Result<()> {
         "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
         e.train, e.test, e.test_clean
     );
-    write_json(
-        &a.json,
-        json!({"provenance": provenance("none", 1), "config": cfg, "errors": e, "report": r}),
-    )
+    Ok(())
 }

@@ -7,6 +7,8 @@ use onestep_theory::FnStats;
 use serde::Serialize;
 use thiserror::Error;
 
+/// Most trials of one run.
+pub const MAX_TRIALS: usize = 100_000;
 /// Most λ values on one path.
 pub const MAX_LAMBDAS: usize = 1000;
 
@@ -197,6 +199,15 @@ impl SimConfig {
                 return Err(invalid(flag, v, format!("an integer ≥ {min}")));
             }
         }
+        if self.trials > MAX_TRIALS {
+            return Err(invalid(
+                "trials",
+                self.trials,
+                format!(
+                    "at most {MAX_TRIALS} trials per run; split larger studies with `onestep sweep`"
+                ),
+            ));
+        }
         if !(self.alpha.is_finite() && (0.0..0.5).contains(&self.alpha)) {
             return Err(invalid(
                 "alpha",
@@ -295,6 +306,13 @@ pub fn parse_models(entries: &[String]) -> Result<Vec<Model>, ConfigError> {
         .collect();
     if names.is_empty() || names.iter().any(|s| s.is_empty()) {
         return Err(bad(&entries.join(",")));
+    }
+    if names.contains(&"all") && names.contains(&"none") {
+        return Err(ConfigError::Invalid {
+            flag: "models",
+            value: format!("{:?}", entries.join(",")),
+            allowed: "`all` or `none`, not both (nn and rf are always fitted)".into(),
+        });
     }
     let mut out = Vec::new();
     for name in names {
@@ -430,6 +448,20 @@ mod tests {
                 e.starts_with("--lambda") && e.contains("> 0"),
                 "{bad:?}: {e}"
             );
+        }
+    }
+
+    #[test]
+    fn all_with_none_and_huge_trial_counts_are_refused() {
+        let e = parse_models(&["all,none".into()]).unwrap_err().to_string();
+        assert!(e.starts_with("--models") && e.contains("not both"), "{e}");
+        for trials in [MAX_TRIALS + 1, usize::MAX] {
+            let c = SimConfig {
+                trials,
+                ..SimConfig::default()
+            };
+            let e = c.check(f64::INFINITY).unwrap_err().to_string();
+            assert!(e.starts_with("--trials") && e.contains("sweep"), "{e}");
         }
     }
 
