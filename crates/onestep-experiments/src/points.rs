@@ -272,6 +272,33 @@ fn compute_point<B: Backend>(b: &B, cfg: &ValidConfig, p: &Point) -> Result<Poin
 mod tests {
     use super::*;
 
+    /// The on-disk cache stores points as JSON: every f64 must come back bit for bit, or a
+    /// resumed figure differs from an uninterrupted one in the last digit.
+    #[test]
+    fn point_results_round_trip_through_json_exactly() {
+        let awkward = [
+            0.35146254878658517,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            2.2250738585072014e-308,
+            1e300,
+        ];
+        let r = PointResult {
+            seed: 7,
+            eta: awkward[0],
+            beta_inner: awkward[1],
+            beta_norm2: awkward[2],
+            top: awkward.to_vec(),
+            alignment: awkward.iter().map(|v| v * 0.7).collect(),
+            ..PointResult::default()
+        };
+        let back: PointResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back.top), bits(&r.top));
+        assert_eq!(bits(&back.alignment), bits(&r.alignment));
+        assert_eq!(back.eta.to_bits(), r.eta.to_bits());
+    }
+
     #[test]
     fn keys_differ_by_config_and_seed_and_are_stable() {
         let c = SimConfig {
