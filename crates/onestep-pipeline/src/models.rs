@@ -305,9 +305,9 @@ impl Model {
     ) -> Result<Vec<Errors>, SolverError> {
         let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
         let lambdas = &cfg.lambdas;
-        let degrees = equivalent_degrees(&cfg.act_stats);
-        let spikes = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.t, &s.net0.a);
-        let spikes_t = || spike_columns(&cfg.act_stats, &degrees, s.eta, inp.tt, &s.net0.a);
+        let degrees = equivalent_degrees(cfg.act_stats);
+        let spikes = || spike_columns(cfg.act_stats, &degrees, s.eta, inp.t, &s.net0.a);
+        let spikes_t = || spike_columns(cfg.act_stats, &degrees, s.eta, inp.tt, &s.net0.a);
         match self {
             Model::Spiked => {
                 let (sp, spt) = (spikes(), spikes_t());
@@ -319,16 +319,16 @@ impl Model {
             Model::Cget => {
                 let (sp, spt) = (spikes(), spikes_t());
                 let mut r = rng("cget");
-                let act = &cfg.act_stats;
+                let act = cfg.act_stats;
                 let fc = cget_features(b, inp.xr, &s.net0, act, (&sp.0, &sp.1), &mut r);
                 let fct = cget_features(b, inp.xt, &s.net0, act, (&spt.0, &spt.1), &mut r);
                 fit_features(b, &fc, &fct, lab, lambdas)
             }
             Model::Hermite => {
-                let ell = hermite_degree(cfg.alpha, &cfg.act_stats);
+                let ell = hermite_degree(cfg.alpha, cfg.act_stats);
                 let mut r = rng("hermite");
-                let fh = hermite_features(b, inp.xr, &s.net, &cfg.act_stats, ell, &mut r);
-                let fht = hermite_features(b, inp.xt, &s.net, &cfg.act_stats, ell, &mut r);
+                let fh = hermite_features(b, inp.xr, &s.net, cfg.act_stats, ell, &mut r);
+                let fht = hermite_features(b, inp.xt, &s.net, cfg.act_stats, ell, &mut r);
                 fit_features(b, &fh, &fht, lab, lambdas)
             }
             Model::BestLinear => {
