@@ -14,3 +14,7 @@ pub use onestep_theory as theory;
 
 pub mod output;
 pub mod sweep;
+
+// The BLAS/LAPACK provider of the `openblas` backend: only the facade links one.
+#[cfg(feature = "openblas")]
+extern crate blas_src;

@@ -17,3 +17,7 @@ pub use krylov::{KrylovParams, SvdTop, SymTop};
 // The backend registry (`BackendKind`, `Dispatch`, `BackendError`) and every compiled-in backend
 // type (`FaerBackend`, …); the macros `on_backend!` and `for_each_backend!` go with it.
 pub use backends::*;
+
+// This crate's unit tests link the BLAS provider themselves (the binary does otherwise).
+#[cfg(all(test, feature = "openblas"))]
+extern crate blas_src;

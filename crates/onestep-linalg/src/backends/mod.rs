@@ -185,6 +185,7 @@ impl Dispatch {
 /// compiled-in backend:
 ///
 /// ```
+/// # #[cfg(feature = "openblas")] extern crate blas_src; // the BLAS provider, as a binary links it
 /// use onestep_linalg::{Backend, BackendKind, Dispatch, on_backend};
 /// let d = Dispatch::new(BackendKind::Faer, 1).unwrap();
 /// assert_eq!(on_backend!(d, |b| b.name()), "faer");

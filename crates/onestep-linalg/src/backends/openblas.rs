@@ -2,11 +2,11 @@
 //! layout, products by `dgemm` (through ndarray's `blas` feature), Gram matrices by `dsyrk`,
 //! Cholesky by `dpotrf`/`dpotrs`, symmetric eigenproblems by `dsyevd`.
 //!
-//! Links the system OpenBLAS (`apt-get install libopenblas-dev`; the crate's `static` build
-//! downloads sources and does not work offline). OpenBLAS runs its own thread pool; `new(t)`
+//! The BLAS/LAPACK symbols come from a provider chosen by the final binary, not here: the
+//! facade's `openblas` feature links the system OpenBLAS through `openblas-src`
+//! (`apt-get install libopenblas-dev`; that crate's `static` build downloads sources and does not
+//! work offline), and this crate's own tests link it as a dev-dependency. OpenBLAS runs its own thread pool; `new(t)`
 //! sets its size with `openblas_set_num_threads`, a process-wide setting.
-extern crate blas_src;
-
 use crate::backend::{assert_square, check_finite};
 use crate::{Backend, Dense, LinalgError, Op, SymEigen};
 use ndarray::linalg::general_mat_mul;
