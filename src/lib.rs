@@ -12,6 +12,8 @@ pub use onestep_plot as plot;
 pub use onestep_solvers as solvers;
 pub use onestep_theory as theory;
 
+pub mod figure_files;
+pub mod files;
 pub mod output;
 pub mod sweep;
 

@@ -1,6 +1,7 @@
 //! The `onestep` command line: `simulate`, `theory errors|staircase|spikes`, `figure`. Parses the
 //! arguments, applies the one-line error policy and dispatches to `cli/` (one file per subcommand).
 use anyhow::{Result, bail};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
 mod cli;
@@ -39,6 +40,23 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // A panic is a bug or an allocation the memory guard did not foresee: one line, exit 70.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!(
+            "error: internal error ({msg}{}); if the sizes are large, memory may have run out: reduce --n, --n-test, --d or --width; otherwise please report it",
+            at.unwrap_or_default()
+        );
+        std::process::exit(70);
+    }));
     if let Err(e) = run() {
         eprintln!("error: {e:#}");
         std::process::exit(2);
@@ -48,6 +66,18 @@ fn main() {
 fn run() -> Result<()> {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.kind() == ErrorKind::ValueValidation => {
+            // A value our parsers refused: "--flag: got VALUE; allowed: …", as every other check.
+            let ctx = |k| match e.get(k) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let arg = ctx(ContextKind::InvalidArg);
+            let flag = arg.split_whitespace().next().unwrap_or("a flag");
+            let why = std::error::Error::source(&e)
+                .map_or_else(|| "see --help".into(), |s| s.to_string());
+            bail!("{flag}: got {}; {why}", ctx(ContextKind::InvalidValue));
+        }
         Err(e) if e.use_stderr() => {
             // One line: clap's first line plus where to look, not a multi-line usage dump.
             let msg = e.to_string();

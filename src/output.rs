@@ -1,74 +1,9 @@
-//! Output helpers: atomic file writes, mean ± sd summaries of JSON trees, run provenance, and the
-//! one JSON document of a simulation run (`onestep simulate --json` and Python's
+//! The JSON documents of runs: mean ± sd summaries of JSON trees, run provenance, and the one JSON
+//! document of a simulation run (`onestep simulate --json` and Python's
 //! `Simulation.to_json()`).
-use anyhow::{Context, Result, bail};
 use onestep_pipeline::theory::TheorySummary;
 use onestep_pipeline::{Trial, ValidConfig};
 use serde_json::{Map, Value};
-use std::path::Path;
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename,
-/// so an interrupted run never leaves a half-written file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        // Never leave the temporary behind (a full disk would stay full).
-        let _ = std::fs::remove_file(&tmp);
-        bail!("writing {}: {e}", path.display());
-    }
-    Ok(())
-}
-
-/// Fails early (before heavy work) if `path` cannot be written: its directory must exist and a
-/// probe file must be creatable there (which catches read-only, /proc and /sys destinations).
-pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if dir.exists() && !dir.is_dir() {
-        bail!(
-            "{flag}: {} is a file, not a directory; choose a path inside a directory",
-            dir.display()
-        );
-    }
-    if !dir.is_dir() {
-        bail!(
-            "{flag}: directory {} does not exist; create it first or choose another path",
-            dir.display()
-        );
-    }
-    if path.is_dir() {
-        bail!(
-            "{flag}: {} is a directory; give a file path such as {}/run.json",
-            path.display(),
-            path.display()
-        );
-    }
-    let probe = dir.join(format!(".onestep-probe-{}", std::process::id()));
-    match std::fs::write(&probe, b"") {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => bail!(
-            "{flag}: cannot create {} ({e}); choose a writable location",
-            path.display()
-        ),
-    }
-}
 
 /// Mean ± sd over a list of JSON trees of identical shape: every number becomes its mean, with a
 /// sibling `<key>_sd`; arrays of numbers become arrays of means with a sibling array of sds.
@@ -180,18 +115,6 @@ pub fn provenance(backend: &str, threads: usize) -> Value {
     })
 }
 
-/// Bytes of memory available to this run (MemAvailable from /proc/meminfo; 8 GiB if unknown).
-pub fn available_memory() -> f64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(8.0 * (1u64 << 30) as f64, |kib| kib * 1024.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,43 +132,5 @@ mod tests {
         assert_eq!(s["b"], json!([2.0, 3.0]));
         assert_eq!(s["c"]["d"], json!(4.0));
         assert_eq!(s["s"], json!("x"));
-    }
-
-    #[test]
-    fn atomic_write_leaves_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("onestep-out-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("x.json");
-        write_atomic(&p, b"{}").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        assert!(check_writable("--json", &dir.join("missing/x.json")).is_err());
-        // A parent that is a file, and destinations where nothing can be created.
-        let e = check_writable("--json", &p.join("y.json"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("is a file"), "{e}");
-        for bad in ["/proc/x.json", "/sys/x.json"] {
-            let e = check_writable("--json", Path::new(bad))
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains("cannot create /") && e.contains(bad), "{e}");
-        }
-        // A failed write (rename onto a non-empty directory) leaves no temporary behind.
-        let sub = dir.join("sub");
-        std::fs::create_dir_all(sub.join("inner")).unwrap();
-        assert!(write_atomic(&sub, b"{}").is_err());
-        assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
-            2,
-            "x.json and sub only"
-        );
-        assert!(check_writable("--json", &p).is_ok());
-        assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
-            2,
-            "the probe is removed"
-        );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -45,6 +45,13 @@ fn bad_inputs_fail_with_one_line_naming_the_flag_and_write_nothing() {
         (&["--noise", "-1"], "--noise"),
         (&["--residual", "both"], "--residual"),
         (&["--init", "uniform"], "--init"),
+        (&["--d", "-1"], "--d: got -1; allowed: an integer ≥ 1"),
+        (&["--trials", "-3"], "--trials: got -3"),
+        (&["--seed", "-1"], "--seed: got -1"),
+        (&["--seed", "18446744073709551615", "--trials", "2"], "wrap"),
+        (&["--eta0", "1e300"], "--eta0"),
+        (&["--noise", "1e300"], "--noise"),
+        (&["--activation", "hermite:0,1e200"], "--activation"),
         (
             &["--d", "1000000", "--width", "1000000", "--n", "1000000"],
             "reduce",
@@ -64,13 +71,110 @@ fn bad_inputs_fail_with_one_line_naming_the_flag_and_write_nothing() {
             "{extra:?}: message {:?} does not mention {needle}",
             lines[0]
         );
-        assert!(!err.contains("panicked"), "{extra:?} panicked: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("internal error"),
+            "{extra:?} panicked: {err}"
+        );
         assert!(!json.exists(), "{extra:?} wrote a JSON file");
     }
     let (ok, _, err) = onestep(&["simulate", "--json", "/nonexistent-dir/x.json"]);
     assert!(!ok && err.contains("--json"), "{err}");
     let (ok, _, err) = onestep(&["theory", "errors", "--lambda", "0"]);
     assert!(!ok && err.contains("lambda"), "{err}");
+    for (args, needle) in [
+        (&["theory", "staircase", "--ell", "3"][..], "'--ell'"),
+        (&["theory", "errors", "--noise", "-1"], "--noise: got -1"),
+        (
+            &["theory", "errors", "--phi", "1e-300"],
+            "--phi: got 1e-300",
+        ),
+        (
+            &["theory", "errors", "--ell", "18446744073709551615"],
+            "--ell: got",
+        ),
+        (
+            &["theory", "network", "--lambda", "1e-300"],
+            "--lambda: got 1e-300",
+        ),
+        (
+            &[
+                "figure",
+                "errors",
+                "--out",
+                "x",
+                "--seeds",
+                "18446744073709551615",
+            ],
+            "--seeds: got",
+        ),
+    ] {
+        let (ok, _, err) = onestep(args);
+        assert!(
+            !ok && err.lines().count() == 1 && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// The memory guard counts `ulimit -v`: a run that would fail to allocate is refused up front.
+#[test]
+fn the_memory_guard_honours_ulimit() {
+    let bin = env!("CARGO_BIN_EXE_onestep");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 700000 && exec {bin} simulate --d 1024 --width 1024 --n 4096 --n-test 8192"
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.starts_with("error: sizes d=1024") && err.contains("GiB are available"),
+        "{err}"
+    );
+}
+
+/// Two figure runs into one folder: the second is refused at once, the first completes.
+#[test]
+fn a_figure_folder_is_locked_while_a_run_writes_it() {
+    let dir = tmp("lock");
+    let bin = env!("CARGO_BIN_EXE_onestep");
+    let first = Command::new(bin)
+        .args(["figure", "errors", "--quick", "--threads", "1", "--out"])
+        .arg(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first run to take the lock (it writes its pid into the lock file).
+    let lock = dir.join(".onestep.lock");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&lock).map_or(true, |s| s.trim() != first.id().to_string()) {
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "the first run never locked {}",
+            dir.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (ok, _, err) = onestep(&[
+        "figure",
+        "staircase",
+        "--quick",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let out = first.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !ok && err.contains("in use by another onestep run"),
+        "{err}"
+    );
+    assert!(dir.join("errors.csv").exists() && !dir.join("staircase.csv").exists());
 }
 
 #[test]
@@ -185,7 +289,10 @@ fn closed_stdout_still_writes_the_json_and_does_not_panic() {
         drop(child.stdout.take()); // the reader goes away before anything is printed
         let out = child.wait_with_output().expect("binary ends");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("internal error"),
+            "{name}: {stderr}"
+        );
         assert!(path.is_file(), "{name} was not written: {stderr}");
     }
     let leftovers: Vec<_> = std::fs::read_dir(&dir)

@@ -412,7 +412,7 @@ fn a_killed_run_resumes_without_recomputing_and_merges_identically() {
     let done = before.len() / 2;
     assert!((5..48).contains(&done), "{done} cells finished when killed");
     // A stale temporary of a dead process on this host and an old one of another host.
-    let tag = onestep::sweep::io::host_tag();
+    let tag = onestep::files::host_tag();
     let dead = dir.join(format!("cells/.0123456789abcdef.json.tmp-{tag}-999999999"));
     std::fs::write(&dead, b"{").unwrap();
     let old = dir.join("cells/.fedcba9876543210.json.tmp-elsewhere-42");

@@ -1,20 +1,17 @@
 //! `onestep figure ID --out DIR [--quick] [--threads T] [--seeds K]`: runs one figure of
-//! docs/figures.md and writes DIR/ID.csv (or DIR/ID-TABLE.csv for several tables), DIR/ID.svg,
-//! DIR/ID.png and DIR/ID.manifest.json, each atomically. Computed points are cached as small JSON
-//! files under DIR/.cache/points/ (keyed by a hash of the point's configuration and seed, shared
-//! by figures that use the same point), so an interrupted run restarts where it stopped.
+//! docs/figures.md into DIR (files and point cache: [`onestep::figure_files`]).
 //! `onestep figure list` prints the figures.
 use super::backend;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use onestep::experiments::{
-    self as figures, Ctx, FIGURES, FigureData, Options, PointCache, PointResult, ProgressEvent,
+    self as figures, Ctx, FIGURES, FigureData, Options, PointCache, ProgressEvent,
 };
+use onestep::figure_files::FigureDir;
+use onestep::files::memory_limit;
 use onestep::linalg::{Backend, BackendKind, on_backend};
-use onestep::output::{available_memory, provenance, write_atomic};
-use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -28,13 +25,13 @@ pub struct FigureArgs {
     #[arg(long)]
     quick: bool,
     /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 0)]
     threads: usize,
     /// Seeds per point (default: the figure's own).
-    #[arg(long)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true)]
     seeds: Option<usize>,
     /// Seed of the first repetition; repetition r uses seed + r.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_parser = super::seed, allow_negative_numbers = true, default_value_t = 0)]
     seed: u64,
     /// Linear-algebra backend.
     #[arg(long, default_value = BackendKind::DEFAULT.name())]
@@ -45,32 +42,6 @@ pub struct FigureArgs {
     /// With `list`: print only the ids, one per line.
     #[arg(long)]
     ids: bool,
-}
-
-/// Points cached as JSON files in one directory.
-struct DirCache {
-    dir: PathBuf,
-    fresh: bool,
-}
-
-impl PointCache for DirCache {
-    fn load(&self, key: &str) -> Option<PointResult> {
-        if self.fresh {
-            return None;
-        }
-        let text = std::fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-
-    fn store(&self, key: &str, value: &PointResult) {
-        let path = self.dir.join(format!("{key}.json"));
-        let res = serde_json::to_vec(value)
-            .map_err(anyhow::Error::from)
-            .and_then(|b| write_atomic(&path, &b));
-        if let Err(e) = res {
-            eprintln!("warning: could not cache {}: {e:#}", path.display());
-        }
-    }
 }
 
 pub fn run(a: FigureArgs) -> Result<()> {
@@ -98,29 +69,47 @@ pub fn run(a: FigureArgs) -> Result<()> {
     let Some(out) = a.out.clone() else {
         bail!("--out DIR is required: the directory the figure's files are written to")
     };
-    let cache_dir = out.join(".cache").join("points");
-    std::fs::create_dir_all(&cache_dir)
-        .with_context(|| format!("creating {}", cache_dir.display()))?;
     let opts = Options {
         quick: a.quick,
         seeds: a.seeds,
         base_seed: a.seed,
-        memory_limit: 0.9 * available_memory(),
+        memory_limit: memory_limit(),
     };
-    if a.seeds == Some(0) {
-        bail!("--seeds: got 0; allowed: an integer ≥ 1");
-    }
+    opts.check()?;
     let d = backend::dispatch(a.threads, &a.backend)?;
+    let dir = FigureDir::open(&out, a.fresh)?;
+    if dir.removed_temporaries > 0 {
+        eprintln!(
+            "removed {} temporary files left by interrupted runs",
+            dir.removed_temporaries
+        );
+    }
     let start = Instant::now();
-    let cache = DirCache {
-        dir: cache_dir,
-        fresh: a.fresh,
-    };
     let (data, name, threads) = on_backend!(d, |b| {
-        (run_one(&a.id, &b, &opts, &cache)?, b.name(), b.threads())
+        (
+            run_one(&a.id, &b, &opts, dir.cache())?,
+            b.name(),
+            b.threads(),
+        )
     });
     let wall = start.elapsed().as_secs_f64();
-    write_outputs(&out, &data, &opts, name, threads, wall)
+    let written = dir.write(&data, &opts, name, threads, wall)?;
+    let m = &data.manifest;
+    eprintln!(
+        "{}: {} points ({} computed in {:.1} s, {} cached), wall {:.1} s; wrote {} files to {}",
+        data.id,
+        m.points,
+        m.points_computed,
+        m.compute_seconds,
+        m.points_cached,
+        wall,
+        written.files.len(),
+        out.display()
+    );
+    for n in &m.notes {
+        eprintln!("  note: {n}");
+    }
+    Ok(())
 }
 
 fn run_one<B: Backend>(
@@ -159,55 +148,4 @@ fn run_one<B: Backend>(
     };
     bar.finish_and_clear();
     Ok(data)
-}
-
-fn write_outputs(
-    out: &Path,
-    data: &FigureData,
-    opts: &Options,
-    backend: &str,
-    threads: usize,
-    wall: f64,
-) -> Result<()> {
-    let id = data.id;
-    let mut files = Vec::new();
-    for (t, name) in data.tables.iter().zip(data.csv_names()) {
-        write_atomic(&out.join(&name), t.to_csv().as_bytes())?;
-        files.push(name);
-    }
-    let svg = data.figure.to_svg();
-    write_atomic(&out.join(format!("{id}.svg")), svg.as_bytes())?;
-    files.push(format!("{id}.svg"));
-    let png = data
-        .figure
-        .to_png(2.0)
-        .with_context(|| format!("rendering {id}.png"))?;
-    write_atomic(&out.join(format!("{id}.png")), &png)?;
-    files.push(format!("{id}.png"));
-    let manifest = json!({
-        "figure": data.manifest,
-        "provenance": provenance(backend, threads),
-        "options": opts,
-        "wall_time_s": wall,
-        "files": files,
-    });
-    write_atomic(
-        &out.join(format!("{id}.manifest.json")),
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
-    let m = &data.manifest;
-    eprintln!(
-        "{id}: {} points ({} computed in {:.1} s, {} cached), wall {:.1} s; wrote {} files to {}",
-        m.points,
-        m.points_computed,
-        m.compute_seconds,
-        m.points_cached,
-        wall,
-        files.len() + 1,
-        out.display()
-    );
-    for n in &m.notes {
-        eprintln!("  note: {n}");
-    }
-    Ok(())
 }

@@ -16,6 +16,23 @@ fn activation_help() -> String {
     format!("Activation: {}, or hermite:c0,c1,...", names.join(", "))
 }
 
+/// clap's parser for counts: an integer ≥ `MIN`. Negative values reach it (the flags allow them)
+/// so that `--d -1` gets the flag's rule instead of "unexpected argument '-1'".
+pub fn count<const MIN: usize>(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|&v| v >= MIN)
+        .ok_or_else(|| format!("allowed: an integer ≥ {MIN}"))
+}
+
+/// clap's parser for seeds: an integer in [0, 2^64).
+pub fn seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| "allowed: an integer in [0, 2^64)".into())
+}
+
 /// The functions and the label noise, shared by every command.
 #[derive(Args)]
 pub struct FnArgs {
@@ -33,7 +50,7 @@ pub struct FnArgs {
 #[derive(Args)]
 pub struct Common {
     /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_parser = count::<0>, allow_negative_numbers = true, default_value_t = 0)]
     pub threads: usize,
     /// Linear-algebra backend: faer (default), nalgebra or openblas (build with `--features nalgebra` / `--features openblas`).
     #[arg(long, default_value = BackendKind::DEFAULT.name())]

@@ -4,26 +4,25 @@ use super::{Common, FnArgs, backend, table};
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use onestep::files::{check_writable, memory_limit, write_atomic};
 use onestep::linalg::{Backend, on_backend};
-use onestep::output::{
-    available_memory, check_writable, provenance, simulation_json, write_atomic,
-};
+use onestep::output::{provenance, simulation_json};
 use onestep::pipeline::{SimConfig, Trial, ValidConfig, run_trial, theory_summary};
 use std::time::Instant;
 
 #[derive(Args)]
 pub struct SimArgs {
     /// Input dimension d.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 256)]
     d: usize,
     /// Width N (hidden neurons).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 256)]
     width: usize,
     /// Size n of EACH training batch (gradient batch and ridge batch).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, value_parser = super::count::<2>, allow_negative_numbers = true, default_value_t = 1024)]
     n: usize,
     /// Number of test points.
-    #[arg(long, default_value_t = 8192)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 8192)]
     n_test: usize,
     /// Step exponent α in η = η₀·n^α, in [0, 0.5).
     #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
@@ -49,10 +48,10 @@ pub struct SimArgs {
     #[arg(long, default_value = "sphere")]
     init: String,
     /// Independent trials (trial t uses seed + t).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 1)]
     trials: usize,
     /// Master seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_parser = super::seed, allow_negative_numbers = true, default_value_t = 0)]
     seed: u64,
     #[command(flatten)]
     common: Common,
@@ -78,7 +77,7 @@ pub fn run(a: SimArgs) -> Result<()> {
         trials: a.trials,
         seed: a.seed,
     };
-    let cfg = raw.check(0.9 * available_memory())?;
+    let cfg = raw.check(memory_limit())?;
     if let Some(p) = &a.common.json {
         check_writable("--json", p)?;
     }
@@ -122,8 +121,7 @@ fn run_trials<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Vec<Trial>> {
         .progress_chars("=> "),
     );
     let mut out = Vec::with_capacity(cfg.trials);
-    for t in 0..cfg.trials {
-        let seed = cfg.seed.wrapping_add(t as u64);
+    for (t, seed) in cfg.trial_seeds().enumerate() {
         let mut stage = |s: &'static str| {
             bar.set_message(format!("{}/{}: {s}", t + 1, cfg.trials));
             if s != "data" {

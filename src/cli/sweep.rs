@@ -5,8 +5,8 @@ use super::backend;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use onestep::files::{check_writable, memory_limit};
 use onestep::linalg::{Backend, on_backend};
-use onestep::output::{available_memory, check_writable};
 use onestep::sweep::plan::PLAN_FILE;
 use onestep::sweep::run::{Outcome, Status, cells_dir};
 use onestep::sweep::slurm::{self, ScriptOptions, ShardSpec};
@@ -52,7 +52,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "1/1")]
     shard: String,
     /// Threads per cell (0 = all cores); default SLURM_CPUS_PER_TASK when set, else 0.
-    #[arg(long)]
+    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true)]
     threads: Option<usize>,
     /// Linear-algebra backend: faer (default), nalgebra or openblas (build with `--features nalgebra` / `--features openblas`).
     #[arg(long, default_value = "faer")]
@@ -64,7 +64,7 @@ pub struct StatusArgs {
     /// The sweep directory (with plan.json).
     dir: PathBuf,
     /// The number of shards the sweep was run in: list the shards that still have work.
-    #[arg(long)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true)]
     shards: Option<usize>,
 }
 
@@ -85,10 +85,10 @@ pub struct SlurmArgs {
     /// The sweep directory (with plan.json).
     dir: PathBuf,
     /// Number of shards N: array tasks 1..=N, one shard each.
-    #[arg(long)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true)]
     shards: usize,
     /// At most M array tasks at once (`#SBATCH --array=1-N%M`).
-    #[arg(long)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true)]
     throttle: Option<usize>,
     /// An extra `#SBATCH ...` line (repeatable), e.g. '#SBATCH --cpus-per-task=4'.
     #[arg(long)]
@@ -119,7 +119,7 @@ fn plan(a: PlanArgs) -> Result<()> {
     let limit = match a.memory_gib {
         Some(g) if g.is_finite() && g > 0.0 => g * (1u64 << 30) as f64,
         Some(g) => bail!("--memory-gib: got {g}; allowed: a number of GiB > 0"),
-        None => 0.9 * available_memory(),
+        None => memory_limit(),
     };
     let p = make_plan(&grid, limit)?;
     write_plan(&a.out, &p)?;
@@ -202,7 +202,7 @@ fn run_shard(a: RunArgs) -> Result<()> {
             backend: b.name().to_string(),
             threads: b.threads(),
             git_revision: git.clone(),
-            memory_limit: 0.9 * available_memory(),
+            memory_limit: memory_limit(),
         };
         run_cells(
             &a.dir,
@@ -318,7 +318,7 @@ fn merge_cells(a: MergeArgs) -> Result<()> {
     check_writable("-o", &a.out)?;
     let p = read_plan(&a.dir)?;
     let m = merge(&a.dir, &p, format, a.allow_partial)?;
-    onestep::sweep::io::write_atomic(&a.out, m.text.as_bytes())?;
+    onestep::files::write_atomic(&a.out, m.text.as_bytes())?;
     if !m.missing.is_empty() {
         eprintln!(
             "warning: --allow-partial: {} of {} cells are not finished and have no row",

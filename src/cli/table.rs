@@ -5,7 +5,8 @@
 //! way: a quantity is averaged over the trials where it is a finite number, and is missing ("—")
 //! when the FIRST trial's is not (JSON writes a non-finite number as null, and the summary takes
 //! its shape from the first trial). A vector is summarised column by column over the columns
-//! every trial has.
+//! every trial has. The sd is not printed for one trial. A model without theory or without
+//! simulated errors gets a footnote with the reason.
 use onestep::metrics::{Errors, mean_sd};
 use onestep::pipeline::theory::TheorySummary;
 use onestep::pipeline::{Trial, ValidConfig};
@@ -41,7 +42,8 @@ fn stat(values: impl IntoIterator<Item = Option<f64>>) -> Option<Stat> {
     let m = mean_sd(&xs);
     Some(Stat {
         mean: finite(m.mean),
-        sd: finite(m.sd),
+        // One value has no spread to show (the JSON's sd is 0).
+        sd: finite(m.sd).filter(|_| xs.len() > 1),
     })
 }
 
@@ -53,17 +55,26 @@ fn columns<'a>(rows: impl Iterator<Item = &'a [f64]> + Clone) -> Vec<Option<Stat
         .collect()
 }
 
+/// Four decimals, or four significant digits in exponent form where that would be long or zero.
+fn num(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// "mean ± sd", "mean" when the sd is missing, "—" when the mean is.
 fn pm(s: Option<Stat>) -> String {
     match s.map(|s| (s.mean, s.sd)) {
-        Some((Some(m), Some(sd))) => format!("{m:.4} ± {sd:.4}"),
-        Some((Some(m), None)) => format!("{m:.4}"),
+        Some((Some(m), Some(sd))) => format!("{} ± {}", num(m), num(sd)),
+        Some((Some(m), None)) => num(m),
         _ => "—".into(),
     }
 }
 
-/// The text being built, one line at a time.
-struct Out(String);
+/// The text being built, one line at a time; `width` is that of the name column.
+struct Out(String, usize);
 
 impl Out {
     fn line(&mut self, args: fmt::Arguments<'_>) {
@@ -74,14 +85,25 @@ impl Out {
 
     /// One quantity: its name, the simulation column and the theory column.
     fn row(&mut self, name: &str, sim: String, theory: Option<f64>) {
-        let theory = theory.map_or("—".into(), |t| format!("{t:.4}"));
-        self.line(format_args!("{name:<36} {sim:>22} {theory:>10}"));
+        let theory = theory.map_or("—".into(), num);
+        let w = self.1;
+        self.line(format_args!("{name:<w$} {sim:>22} {theory:>10}"));
     }
 }
 
 /// The whole table, newline-terminated.
 pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run) -> String {
-    let mut o = Out(String::new());
+    let mut models: Vec<(String, String)> =
+        vec![("nn".into(), "NN".into()), ("rf".into(), "RF".into())];
+    models.extend(cfg.models.iter().map(|&m| (m.name(), m.label())));
+    // Wide enough for the longest row name, "LABEL test (noiseless)".
+    let longest = models
+        .iter()
+        .map(|(_, l)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let w = 36.max(longest + " test (noiseless)".len());
+    let mut o = Out(String::new(), w);
     let lambdas: Vec<String> = cfg.lambdas.iter().map(|l| l.to_string()).collect();
     o.line(format_args!(
         "onestep simulate  d={} N={} n={} n_test={} α={} η₀={} λ={} σ={} σ*={} σ_ε={} residual={} trials={} ({}, {} threads, {:.2} s)",
@@ -102,7 +124,7 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         run.wall_s
     ));
     o.line(format_args!(
-        "{:<36} {:>22} {:>10}",
+        "{:<w$} {:>22} {:>10}",
         "quantity", "simulation (mean ± sd)", "theory"
     ));
     let over = |f: fn(&Trial) -> f64| stat(trials.iter().map(|t| Some(f(t))));
@@ -136,7 +158,7 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         .map(|v| format!("{v:.1}"))
         .collect();
     o.line(format_args!(
-        "{:<36} {:>22} {:>10}",
+        "{:<w$} {:>22} {:>10}",
         "predicted outliers of F",
         "",
         if predicted.is_empty() {
@@ -149,18 +171,16 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
     // The summary has sds for the alignments only if it has them for every column.
     let sds = alignment.iter().all(Option::is_some);
     for k in 0..3 {
-        let c = alignment.get(k).copied().flatten();
-        let mean = c.and_then(|c| c.mean).unwrap_or(f64::NAN);
-        let sd = c.filter(|_| sds).and_then(|c| c.sd).unwrap_or(f64::NAN);
+        let c = alignment.get(k).copied().flatten().map(|c| Stat {
+            sd: c.sd.filter(|_| sds),
+            ..c
+        });
         o.row(
             &format!("alignment k={}", k + 1),
-            format!("{mean:.4} ± {sd:.4}"),
+            pm(c),
             th.alignment.get(k).copied().flatten().and_then(finite),
         );
     }
-    let mut models: Vec<(String, String)> =
-        vec![("nn".into(), "NN".into()), ("rf".into(), "RF".into())];
-    models.extend(cfg.models.iter().map(|&m| (m.name(), m.label())));
     for (model, label) in &models {
         // Theory and simulation share the model keys (the NN's is the finite-n network theory).
         let theory = th.errors.get(model);
@@ -188,6 +208,21 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
     ));
     for (k, v) in &th.unavailable {
         o.line(format_args!("theory for {k} unavailable: {v}"));
+    }
+    // A model without simulated errors in some trial: its reason (the first trial's) and where.
+    for (model, _) in &models {
+        let missing: Vec<&Trial> = trials
+            .iter()
+            .filter(|t| t.unavailable.contains_key(model))
+            .collect();
+        if let Some(first) = missing.first() {
+            o.line(format_args!(
+                "simulation of {model} unavailable in {} of {} trials: {}",
+                missing.len(),
+                trials.len(),
+                first.unavailable[model]
+            ));
+        }
     }
     o.line(format_args!(
         "(NN theory column: the finite-n network theory, docs/theory.md §10; test errors include the label noise)"
@@ -223,7 +258,7 @@ fn path_table(o: &mut Out, trials: &[Trial], models: &[(String, String)]) {
                 let err =
                     |f: fn(&Errors) -> f64| mean(&|t| t.errors_path.get(i)?.errors.get(m).map(f));
                 match (err(|e| e.test), err(|e| e.train)) {
-                    (Some(te), Some(tr)) => format!("{:>20}", format!("{te:.4} ({tr:.4})")),
+                    (Some(te), Some(tr)) => format!("{:>20}", format!("{} ({})", num(te), num(tr))),
                     _ => format!("{:>20}", "—"),
                 }
             })

@@ -1,10 +1,12 @@
 //! `onestep theory errors|staircase|spikes|network`: the theory's predictions alone, no
 //! simulation; a table on stdout and, with `--json`, the result with its provenance.
 use super::FnArgs;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use onestep::output::{check_writable, provenance, write_atomic};
-use onestep::pipeline::{SimConfig, stats::fn_stats};
+use onestep::files::{check_writable, write_atomic};
+use onestep::output::provenance;
+use onestep::pipeline::theory::{limit_setting, network_theory, staircase_alphas};
+use onestep::pipeline::{ConfigError, SimConfig};
 use onestep::theory::error::short;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -13,7 +15,7 @@ use std::time::Instant;
 #[derive(Subcommand)]
 pub enum TheoryCmd {
     /// Limiting train/test errors of ridge for the RF baseline (--ell 0) or the infinite-spike model ℓ.
-    Errors(TheoryArgs),
+    Errors(ErrorsArgs),
     /// Limiting errors over an α grid: the staircase.
     Staircase(StaircaseArgs),
     /// Spikes after the step: ℓ(α), thresholds, strengths, outlier locations and alignments.
@@ -25,13 +27,13 @@ pub enum TheoryCmd {
 #[derive(Args)]
 pub struct NetworkArgs {
     /// Input dimension d.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
     d: usize,
     /// Width N.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
     width: usize,
     /// Size n of EACH training batch.
-    #[arg(long, default_value_t = 8192)]
+    #[arg(long, value_parser = super::count::<2>, allow_negative_numbers = true, default_value_t = 8192)]
     n: usize,
     /// Step exponent α in η = η₀·n^α.
     #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
@@ -55,13 +57,13 @@ pub struct NetworkArgs {
 #[derive(Args)]
 pub struct SpikesArgs {
     /// Input dimension d.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
     d: usize,
     /// Width N.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
     width: usize,
     /// Batch size n.
-    #[arg(long, default_value_t = 8192)]
+    #[arg(long, value_parser = super::count::<2>, allow_negative_numbers = true, default_value_t = 8192)]
     n: usize,
     /// Step exponent α in η = η₀·n^α.
     #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
@@ -89,12 +91,18 @@ pub struct TheoryArgs {
     lambda: f64,
     #[command(flatten)]
     f: FnArgs,
-    /// Number of unpenalised polynomial columns (X̃β)^{∘k}, k ≤ ℓ; 0 is the RF baseline.
-    #[arg(long, default_value_t = 0)]
-    ell: usize,
     /// Write the result as JSON to this path.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ErrorsArgs {
+    #[command(flatten)]
+    base: TheoryArgs,
+    /// Number of unpenalised polynomial columns (X̃β)^{∘k}, k ≤ ℓ; 0 is the RF baseline.
+    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 0)]
+    ell: usize,
 }
 
 #[derive(Args)]
@@ -102,10 +110,10 @@ pub struct StaircaseArgs {
     #[command(flatten)]
     base: TheoryArgs,
     /// Number of evenly spaced α in [0, 1/2).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 50)]
     alpha_grid: usize,
     /// Highest number of spikes considered.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 4)]
     max_ell: usize,
 }
 
@@ -119,19 +127,14 @@ pub fn run(cmd: TheoryCmd) -> Result<()> {
 }
 
 fn setting(a: &TheoryArgs) -> Result<onestep::theory::Setting> {
-    let parse = |flag: &str, s: &str| -> Result<onestep::data::Func> {
-        s.parse()
-            .map_err(|e| anyhow::anyhow!("--{flag}: got {s}; {e}"))
-    };
-    let s = onestep::theory::Setting {
-        phi: a.phi,
-        psi: a.psi,
-        lambda: a.lambda,
-        noise: a.f.noise,
-        act: fn_stats(&parse("activation", &a.f.activation)?),
-        target: fn_stats(&parse("target", &a.f.target)?),
-    };
-    onestep::theory::check(&s)?;
+    let s = limit_setting(
+        a.phi,
+        a.psi,
+        a.lambda,
+        &a.f.activation,
+        &a.f.target,
+        a.f.noise,
+    )?;
     if let Some(p) = &a.json {
         check_writable("--json", p)?;
     }
@@ -146,17 +149,18 @@ fn write_json(path: &Option<PathBuf>, v: Value) -> Result<()> {
     Ok(())
 }
 
-fn errors(a: TheoryArgs) -> Result<()> {
+fn errors(e: ErrorsArgs) -> Result<()> {
+    let (a, ell) = (e.base, e.ell);
     let s = setting(&a)?;
-    let e = onestep::theory::errors(&s, a.ell)?;
+    let e = onestep::theory::errors(&s, ell).map_err(ConfigError::flagged)?;
     // The file first: a closed stdout must not lose the result.
     write_json(
         &a.json,
-        json!({"provenance": provenance("none", 1), "setting": s, "ell": a.ell, "errors": e}),
+        json!({"provenance": provenance("none", 1), "setting": s, "ell": ell, "errors": e}),
     )?;
     println!(
         "ell={} phi={} psi={} lambda={} activation={} target={} noise={}",
-        a.ell,
+        ell,
         short(a.phi),
         short(a.psi),
         short(a.lambda),
@@ -173,18 +177,9 @@ fn errors(a: TheoryArgs) -> Result<()> {
 
 fn staircase(a: StaircaseArgs) -> Result<()> {
     let s = setting(&a.base)?;
-    if !(1..=onestep::theory::equivalents::MAX_ALPHA_POINTS).contains(&a.alpha_grid) {
-        bail!(
-            "--alpha-grid: got {}; allowed: an integer in 1..={}",
-            a.alpha_grid,
-            onestep::theory::equivalents::MAX_ALPHA_POINTS
-        );
-    }
-    let alphas: Vec<f64> = (0..a.alpha_grid)
-        .map(|i| 0.5 * i as f64 / a.alpha_grid as f64)
-        .collect();
+    let alphas = staircase_alphas(a.alpha_grid)?;
     let start = Instant::now();
-    let rows = onestep::theory::staircase(&s, &alphas, a.max_ell)?;
+    let rows = onestep::theory::staircase(&s, &alphas, a.max_ell).map_err(ConfigError::flagged)?;
     let secs = start.elapsed().as_secs_f64();
     // The file first: a closed stdout must not lose the result.
     let pts: Vec<Value> = rows
@@ -228,7 +223,7 @@ fn spikes(a: SpikesArgs) -> Result<()> {
     if let Some(p) = &a.json {
         check_writable("--json", p)?;
     }
-    let r = onestep::pipeline::theory::spike_report(&cfg)?;
+    let r = onestep::pipeline::theory::spike_report(&cfg).map_err(ConfigError::flagged)?;
     // The file first: a closed stdout must not lose the result.
     write_json(
         &a.json,
@@ -303,17 +298,14 @@ fn network(a: NetworkArgs) -> Result<()> {
     }
     .check(f64::INFINITY)?;
     if cfg.residual != onestep::net::Residual::Labels {
-        bail!(
-            "--residual: got {}; allowed: labels (the finite-n theory is derived for r = y only)",
-            cfg.residual.name()
-        );
+        // Refused before the --json probe, as network_theory would refuse it.
+        network_theory(&cfg)?;
     }
     if let Some(p) = &a.json {
         check_writable("--json", p)?;
     }
     let start = Instant::now();
-    let inp = onestep::pipeline::theory::network_inputs(&cfg, cfg.lambda);
-    let r = onestep::theory::network_report(&inp)?;
+    let r = network_theory(&cfg)?;
     let e = r.errors;
     // The file first: a closed stdout must not lose the result.
     write_json(

@@ -29,6 +29,9 @@ use std::fmt;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+/// Most cells of one grid.
+pub const MAX_CELLS: usize = 100_000;
+
 /// The parameters a grid may set, in cell order: the `onestep simulate` flags, dashes as
 /// underscores.
 pub const KEYS: [&str; 15] = [
@@ -447,6 +450,17 @@ pub fn parse(file: &str, text: &str) -> Result<Grid> {
     }
     base.sort_by_key(|f| rank(f.key));
     axes.sort_by_key(|a| a.0);
+    let cells = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.1.len()))
+        .filter(|&n| n <= MAX_CELLS);
+    if cells.is_none() {
+        let lens: Vec<String> = axes.iter().map(|a| a.1.len().to_string()).collect();
+        bail!(
+            "{file}: the grid has more than {MAX_CELLS} cells (axes of {} values); split it into several grid files",
+            lens.join(" × ")
+        );
+    }
     Ok(Grid {
         file: file.to_string(),
         text: text.to_string(),
@@ -575,6 +589,35 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grids_beyond_the_cell_bound_are_refused() {
+        let axis_of = |k: &str, len: usize| format!("{k} = [{}]\n", vec!["1"; len].join(", "));
+        let axis = |k: &str| axis_of(k, 40);
+        let text = format!(
+            "[grid]\n{}{}{}{}",
+            axis("d"),
+            axis("width"),
+            axis("n"),
+            axis("n_test")
+        );
+        let e = parse("big.toml", &text).unwrap_err().to_string();
+        assert!(
+            e.contains("more than 100000 cells") && e.contains("40 × 40"),
+            "{e}"
+        );
+        // 10 axes of 100 values overflow a usize product (1e20 > 2^64); still one clear error.
+        let all: String = [
+            "d", "width", "n", "n_test", "trials", "seed", "alpha", "eta0", "noise", "lambda",
+        ]
+        .iter()
+        .map(|k| axis_of(k, 100))
+        .collect();
+        let e = parse("huge.toml", &format!("[grid]\n{all}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than"), "{e}");
+    }
 
     #[test]
     fn product_order_and_zip() {

@@ -11,10 +11,9 @@
 //!
 //! [`grid`] parses grid files, [`plan`] expands and checks them, [`run`] runs shards of cells,
 //! [`mod@merge`] writes the merged CSV or JSON lines, [`slurm`] reads Slurm array variables and
-//! writes sbatch scripts, [`io`] holds the atomic writes and the clean-up of stale temporaries.
+//! writes sbatch scripts; the atomic writes and the clean-up of stale temporaries are in [`crate::files`].
 //! The commands and a cluster walk-through are in docs/cluster.md.
 pub mod grid;
-pub mod io;
 pub mod merge;
 pub mod plan;
 pub mod run;

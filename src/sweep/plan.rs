@@ -8,7 +8,7 @@
 //! cell's place in it, the machine or the time), so the same parameters get the same id in any
 //! plan, and a cell's result file (`cells/ID.json`) depends only on its parameters.
 use super::grid::{Grid, Param};
-use super::io::write_atomic;
+use crate::files::write_atomic;
 use anyhow::{Context, Result, bail};
 use onestep_pipeline::{ConfigError, SimConfig, ValidConfig};
 use serde::{Deserialize, Serialize};
@@ -227,7 +227,7 @@ pub fn make_plan(grid: &Grid, memory_limit: f64) -> Result<Plan> {
                     grid.location(&key)
                         .map(|l| format!("{}:{}: key `{key}`", grid.file, l.line))
                 }
-                ConfigError::TooLarge { .. } => None,
+                ConfigError::TooLarge { .. } | ConfigError::Theory(_) => None,
             }
             .unwrap_or_else(|| grid.file.clone());
             anyhow::anyhow!(

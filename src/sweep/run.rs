@@ -15,9 +15,9 @@
 //! Every file is written atomically; the manifest before the result, so a cell is finished
 //! exactly when `ID.json` exists, and a rerun skips it. A failed cell is retried by the next run;
 //! its error file goes when it succeeds.
-use super::io::{host, peak_rss_bytes, remove_stale_temporaries, reset_peak_rss, write_atomic};
 use super::plan::{Plan, PlanCell};
-use crate::output::summarize;
+use crate::files::{host, peak_rss_bytes, remove_stale_temporaries, reset_peak_rss, write_atomic};
+use crate::output::simulation_json;
 use anyhow::{Context, Result, bail};
 use onestep_linalg::Backend;
 use onestep_pipeline::{ValidConfig, run_trial, theory_summary};
@@ -127,21 +127,19 @@ pub fn cell_state(dir: &Path, id: &str) -> CellState {
 /// `wall_time_s` (they are in the manifest).
 pub fn cell_result<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Value> {
     let theory = theory_summary(cfg)?;
-    let mut trials = Vec::with_capacity(cfg.trials);
-    for t in 0..cfg.trials {
-        let seed = cfg.seed.wrapping_add(t as u64);
-        let trial = run_trial(b, cfg, seed, &mut |_| {})
-            .with_context(|| format!("trial {t} (seed {seed})"))?;
-        trials.push(serde_json::to_value(&trial)?);
+    let trials = cfg
+        .trial_seeds()
+        .enumerate()
+        .map(|(t, seed)| {
+            run_trial(b, cfg, seed, &mut |_| {}).with_context(|| format!("trial {t} (seed {seed})"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut doc = simulation_json(Value::Null, cfg, &theory, &trials, 0.0)?;
+    if let Some(o) = doc.as_object_mut() {
+        o.remove("provenance");
+        o.remove("wall_time_s");
     }
-    let mut summary = summarize(&trials);
-    summary["theory"] = serde_json::to_value(&theory)?;
-    Ok(json!({
-        "config": cfg,
-        "seeds": (0..cfg.trials).map(|t| cfg.seed.wrapping_add(t as u64)).collect::<Vec<_>>(),
-        "summary": summary,
-        "trials": trials,
-    }))
+    Ok(doc)
 }
 
 /// How this run computes, recorded in every manifest.

@@ -11,7 +11,7 @@ pub mod points;
 pub mod registry;
 pub mod table;
 
-pub use options::{FigureInfo, Options};
+pub use options::{FigureInfo, MAX_SEEDS, Options, OptionsError};
 pub use points::{Ctx, NoCache, Point, PointCache, PointKind, PointResult, ProgressEvent};
 pub use registry::{FIGURES, info, run};
 pub use table::{Cell, FigureData, Manifest, Table};

@@ -9,6 +9,11 @@ use thiserror::Error;
 
 /// Most trials of one run.
 pub const MAX_TRIALS: usize = 100_000;
+/// Largest step prefactor η₀.
+pub const MAX_ETA0: f64 = 1e6;
+/// Largest E f(g)² of the activation and of the target: above it, features, labels and their
+/// squares leave the range of floating point at the sizes the pipeline runs.
+pub const MAX_SECOND_MOMENT: f64 = 1e100;
 /// Most λ values on one path.
 pub const MAX_LAMBDAS: usize = 1000;
 
@@ -34,6 +39,42 @@ pub enum ConfigError {
         need_gib: f64,
         avail_gib: f64,
     },
+    /// A theory error on no flag of its own.
+    #[error(transparent)]
+    Theory(#[from] onestep_theory::TheoryError),
+}
+
+/// The theory's parameter names that are also command-line flags (of `onestep theory …`).
+const THEORY_FLAGS: [&str; 10] = [
+    "phi",
+    "psi",
+    "lambda",
+    "noise",
+    "ell",
+    "max-ell",
+    "alpha-grid",
+    "alpha",
+    "eta0",
+    "n",
+];
+
+impl ConfigError {
+    /// A theory error as the command line words it: a parameter that is a flag becomes
+    /// "--flag: got VALUE; allowed: …".
+    pub fn flagged(e: onestep_theory::TheoryError) -> Self {
+        match e {
+            onestep_theory::TheoryError::InvalidParameter {
+                name,
+                value,
+                allowed,
+            } if THEORY_FLAGS.contains(&name) => ConfigError::Invalid {
+                flag: name,
+                value: onestep_theory::error::short(value),
+                allowed: allowed.into(),
+            },
+            e => ConfigError::Theory(e),
+        }
+    }
 }
 
 /// Unchecked simulation parameters (docs/model.md §2).
@@ -45,16 +86,16 @@ pub enum ConfigError {
 /// | `n` | size of EACH training batch (step batch and ridge batch) | ≥ 2 |
 /// | `n_test` | test points | ≥ 1 |
 /// | `alpha` | step exponent, η = η₀·n^α | [0, 1/2) |
-/// | `eta0` | step prefactor η₀ | finite, ≥ 0 |
+/// | `eta0` | step prefactor η₀ | in [0, 1e6] |
 /// | `lambda` | ridge penalty in (1/n)‖ỹ − Fa‖² + λ‖a‖² | finite, > 0 |
 /// | `extra_lambdas` | further penalties of the λ path after `lambda` (one eigendecomposition per feature matrix serves all) | each finite, > 0 |
 /// | `models` | optional models to fit beside `nn` and `rf` (see [`crate::models`]); entries may be comma lists | names, `all`, `none`; non-empty |
-/// | `activation`, `target` | function specs (`relu-centered`, `hermite:0,1,…`) | see `onestep_data::Func` |
-/// | `noise` | label-noise sd σ_ε | finite, ≥ 0 |
+/// | `activation`, `target` | function specs (`relu-centered`, `hermite:0,1,…`) | see `onestep_data::Func`; E f(g)² ≤ [`MAX_SECOND_MOMENT`] |
+/// | `noise` | label-noise sd σ_ε | in [0, 1e100] |
 /// | `residual` | `labels` or `full` | |
 /// | `init` | `sphere` or `gaussian` rows of W₀ | |
 /// | `trials` | independent repetitions | ≥ 1 |
-/// | `seed` | master seed; trial t uses seed + t | any u64 |
+/// | `seed` | master seed; trial t uses seed + t | seed + trials − 1 < 2^64 |
 #[derive(Clone, Debug, Serialize)]
 pub struct SimConfig {
     pub d: usize,
@@ -146,7 +187,11 @@ fn init_name<S: serde::Serializer>(i: &Init, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(i.name())
 }
 
-fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(
+    flag: &'static str,
+    value: impl ToString,
+    allowed: impl Into<String>,
+) -> ConfigError {
     ConfigError::Invalid {
         flag,
         value: value.to_string(),
@@ -155,6 +200,11 @@ fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>)
 }
 
 impl ValidConfig {
+    /// The seed of each trial: trial t uses seed + t (checked not to wrap).
+    pub fn trial_seeds(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.trials as u64).map(|t| self.seed + t)
+    }
+
     /// The part of the configuration the models need (see [`crate::models::Setting`]).
     pub fn model_setting(&self) -> crate::models::Setting<'_> {
         crate::models::Setting {
@@ -208,6 +258,16 @@ impl SimConfig {
                 ),
             ));
         }
+        if self.seed.checked_add(self.trials as u64 - 1).is_none() {
+            return Err(invalid(
+                "seed",
+                self.seed,
+                format!(
+                    "an integer ≤ 2^64 − {} (trial t uses seed + t, which must not wrap)",
+                    self.trials
+                ),
+            ));
+        }
         if !(self.alpha.is_finite() && (0.0..0.5).contains(&self.alpha)) {
             return Err(invalid(
                 "alpha",
@@ -215,19 +275,23 @@ impl SimConfig {
                 "a number in [0, 0.5) (the step is η = η₀·n^α)",
             ));
         }
-        if !(self.eta0.is_finite() && self.eta0 >= 0.0) {
-            return Err(invalid("eta0", self.eta0, "a finite number ≥ 0"));
+        if !(0.0..=MAX_ETA0).contains(&self.eta0) {
+            return Err(invalid(
+                "eta0",
+                self.eta0,
+                format!("a number in [0, {MAX_ETA0:e}] (larger steps overflow the features σ(Wx))"),
+            ));
         }
         let lambdas: Vec<f64> = std::iter::once(self.lambda)
             .chain(self.extra_lambdas.iter().copied())
             .collect();
         check_lambdas(&lambdas)?;
         let models = parse_models(&self.models)?;
-        if !(self.noise.is_finite() && self.noise >= 0.0) {
+        if !(0.0..=onestep_theory::equivalents::MAX_NOISE).contains(&self.noise) {
             return Err(invalid(
                 "noise",
                 self.noise,
-                "a finite number ≥ 0 (label-noise standard deviation)",
+                "a number in [0, 1e100] (label-noise standard deviation; squared errors must stay in double precision)",
             ));
         }
         let activation: Func = self
@@ -238,6 +302,10 @@ impl SimConfig {
             .target
             .parse()
             .map_err(|e| invalid("target", &self.target, format!("{e}")))?;
+        let act_stats = fn_stats(&activation);
+        let target_stats = fn_stats(&target);
+        check_moment("activation", &self.activation, &act_stats)?;
+        check_moment("target", &self.target, &target_stats)?;
         let residual = match self.residual.as_str() {
             "labels" => Residual::Labels,
             "full" => Residual::Full,
@@ -270,8 +338,8 @@ impl SimConfig {
             lambda: self.lambda,
             lambdas,
             models,
-            act_stats: fn_stats(&activation),
-            target_stats: fn_stats(&target),
+            act_stats,
+            target_stats,
             activation,
             target,
             noise: self.noise,
@@ -281,6 +349,26 @@ impl SimConfig {
             seed: self.seed,
         })
     }
+}
+
+/// E f(g)² of the function `spec` (flag `flag`) must be finite and at most [`MAX_SECOND_MOMENT`].
+pub(crate) fn check_moment(
+    flag: &'static str,
+    spec: &str,
+    stats: &FnStats,
+) -> Result<(), ConfigError> {
+    let m = stats.second_moment;
+    if m.is_finite() && m <= MAX_SECOND_MOMENT {
+        return Ok(());
+    }
+    Err(invalid(
+        flag,
+        spec,
+        format!(
+            "a function with E f(g)² ≤ {MAX_SECOND_MOMENT:e} for g ~ N(0,1) (this one has {}); use smaller coefficients or a lower degree",
+            onestep_theory::error::short(m)
+        ),
+    ))
 }
 
 fn allowed_models() -> String {

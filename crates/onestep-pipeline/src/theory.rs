@@ -1,11 +1,66 @@
 //! The one bridge from a checked configuration to the theory's inputs ([`setting`],
 //! [`spike_inputs`]) and the theory's predictions for that configuration ([`theory_summary`]).
 use crate::ValidConfig;
+use crate::config::{ConfigError, check_moment, invalid};
 use crate::models::{ALL, BEST_LINEAR_RIDGE, equivalent_degrees, hermite_degree, hermite_noise_sd};
 use crate::trial::KMAX;
 use onestep_theory::TheoryError;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// The proportional-limit setting of `onestep theory errors|staircase` (φ = n/d, ψ = N/d, λ, σ,
+/// σ*, σ_ε), parsed and checked; errors name the flags.
+pub fn limit_setting(
+    phi: f64,
+    psi: f64,
+    lambda: f64,
+    activation: &str,
+    target: &str,
+    noise: f64,
+) -> Result<onestep_theory::Setting, ConfigError> {
+    let parse = |flag, s: &str| {
+        s.parse::<onestep_data::Func>()
+            .map_err(|e| invalid(flag, s, e.to_string()))
+    };
+    let s = onestep_theory::Setting {
+        phi,
+        psi,
+        lambda,
+        noise,
+        act: crate::stats::fn_stats(&parse("activation", activation)?),
+        target: crate::stats::fn_stats(&parse("target", target)?),
+    };
+    check_moment("activation", activation, &s.act)?;
+    check_moment("target", target, &s.target)?;
+    onestep_theory::check(&s).map_err(ConfigError::flagged)?;
+    Ok(s)
+}
+
+/// The finite-n network theory of `cfg` at its first λ (`onestep theory network`); it is derived
+/// for the labels residual only.
+pub fn network_theory(cfg: &ValidConfig) -> Result<onestep_theory::NetworkReport, ConfigError> {
+    if cfg.residual != onestep_net::Residual::Labels {
+        return Err(invalid(
+            "residual",
+            cfg.residual.name(),
+            "labels (the finite-n theory is derived for r = y only)",
+        ));
+    }
+    onestep_theory::network_report(&network_inputs(cfg, cfg.lambda)).map_err(ConfigError::flagged)
+}
+
+/// The α grid of `onestep theory staircase --alpha-grid K`: K evenly spaced α in [0, 1/2).
+pub fn staircase_alphas(k: usize) -> Result<Vec<f64>, ConfigError> {
+    let most = onestep_theory::equivalents::MAX_ALPHA_POINTS;
+    if !(1..=most).contains(&k) {
+        return Err(invalid(
+            "alpha-grid",
+            k,
+            format!("an integer in 1..={most}"),
+        ));
+    }
+    Ok((0..k).map(|i| 0.5 * i as f64 / k as f64).collect())
+}
 
 /// How the equivalent models of this configuration are built (see [`crate::models`]).
 #[derive(Clone, Debug, Serialize)]
@@ -144,6 +199,15 @@ fn theory_errors_at(
     let fixed = [("nn".to_string(), nn), ("rf".to_string(), rf)];
     for (name, r) in fixed.into_iter().chain(models) {
         match r {
+            Ok(e) if !(e.train.is_finite() && e.test.is_finite() && e.test_clean.is_finite()) => {
+                unavailable.insert(
+                    name,
+                    format!(
+                        "the theory's errors are not finite numbers here (train {}, test {})",
+                        e.train, e.test
+                    ),
+                );
+            }
             Ok(e) => {
                 errors.insert(name, e);
             }

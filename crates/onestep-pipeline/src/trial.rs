@@ -4,11 +4,12 @@ use crate::ValidConfig;
 use crate::fit::{Labels, fit_path};
 use crate::models::{Inputs, Stepped};
 use onestep_data::{SingleIndex, child_seed, unit_vector};
-use onestep_linalg::{Backend, Op};
+use onestep_linalg::{Backend, LinalgError, Op};
 use onestep_metrics::{Errors, Overlap, alignments, beta_overlap, spike_margin, spikes_detected};
 use onestep_net::{Network, step_size};
 use onestep_solvers::{GramEigen, SolverError};
 use onestep_theory::TheoryError;
+use onestep_theory::error::short;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -71,6 +72,11 @@ pub struct Trial {
     /// The same at every λ of the path, in the order given; empty (and not written) for one λ.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors_path: Vec<PathPoint>,
+    /// Models selected but without simulated errors, by key, with the reason: the model cannot be
+    /// fitted at this size, or its errors are not finite. Such a model has no entry in `errors`
+    /// (nor in `errors_path`); the rest of the trial stands. Not written when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unavailable: BTreeMap<String, String>,
 }
 
 /// Failure inside a trial.
@@ -80,6 +86,51 @@ pub enum PipelineError {
     Solver(#[from] SolverError),
     #[error(transparent)]
     Theory(#[from] TheoryError),
+    /// The features are not finite numbers; the message names the flags responsible.
+    #[error("{0}")]
+    Overflow(String),
+}
+
+/// [`GramEigen::new`] on the features `f`, a non-finite input explained by the flags that make it.
+fn decompose<'b, B: Backend>(
+    b: &'b B,
+    f: &'b B::Mat,
+    cfg: &ValidConfig,
+    eta: f64,
+    after_step: bool,
+) -> Result<GramEigen<'b, B>, PipelineError> {
+    GramEigen::new(b, f).map_err(|e| match e {
+        SolverError::Linalg(LinalgError::NonFinite { .. }) if after_step => PipelineError::Overflow(
+            format!(
+                "the features after the step overflow (σ(Wx) or its Gram matrix is not finite): the step η = η₀·n^α = {} (--eta0 {}, --alpha {}) with labels of scale --noise {} makes the weights too large for --activation {}; lower --eta0 or --noise",
+                short(eta),
+                short(cfg.eta0),
+                cfg.alpha,
+                short(cfg.noise),
+                cfg.activation
+            ),
+        ),
+        SolverError::Linalg(LinalgError::NonFinite { .. }) => PipelineError::Overflow(format!(
+            "the features before the step overflow (σ(W₀x) or its Gram matrix is not finite) with --activation {} at n = {}, width = {}; choose an activation with smaller values",
+            cfg.activation, cfg.n, cfg.width
+        )),
+        other => other.into(),
+    })
+}
+
+/// Errors of an equivalent model, or why it has none.
+fn checked(name: &str, fitted: Result<Vec<Errors>, SolverError>) -> Result<Vec<Errors>, String> {
+    let errs = fitted.map_err(|e| format!("cannot be fitted at this size: {e}"))?;
+    match errs
+        .iter()
+        .find(|e| !(e.train.is_finite() && e.test.is_finite() && e.test_clean.is_finite()))
+    {
+        None => Ok(errs),
+        Some(e) => Err(format!(
+            "its errors are not finite numbers (train {}, test {}): the {name} features or labels overflow in floating point",
+            e.train, e.test
+        )),
+    }
 }
 
 /// The data of the gradient step: the target model, the step batch's β = Xᵀy/n.
@@ -219,8 +270,8 @@ pub fn run_trial<B: Backend>(
     let t = b.matvec(&xr, Op::N, &sd.beta);
 
     stage("spectra");
-    let ef = GramEigen::new(b, &f)?;
-    let ef0 = GramEigen::new(b, &f0)?;
+    let ef = decompose(b, &f, cfg, s.eta, true)?;
+    let ef0 = decompose(b, &f0, cfg, s.eta, false)?;
     let spectrum = spectrum_stats(cfg, &ef, &ef0, &t);
 
     stage("test");
@@ -254,15 +305,20 @@ pub fn run_trial<B: Backend>(
     };
     let f0s = (&f0, &f0t);
     let ms = cfg.model_setting();
+    let mut unavailable = BTreeMap::new();
+    let mut keep = |m: crate::models::Model, fitted| match checked(&m.name(), fitted) {
+        Ok(errs) => per_model.push((m.name(), errs)),
+        Err(why) => {
+            unavailable.insert(m.name(), why);
+        }
+    };
     // Models on RF's decomposition first, then the others one at a time, to bound the memory.
     for &m in cfg.models.iter().filter(|m| m.uses_rf_decomposition()) {
-        let errs = m.fit(b, &ms, seed, &s, &inp, f0s, Some(&ef0), &lab)?;
-        per_model.push((m.name(), errs));
+        keep(m, m.fit(b, &ms, seed, &s, &inp, f0s, Some(&ef0), &lab));
     }
     drop(ef0);
     for &m in cfg.models.iter().filter(|m| !m.uses_rf_decomposition()) {
-        let errs = m.fit(b, &ms, seed, &s, &inp, f0s, None, &lab)?;
-        per_model.push((m.name(), errs));
+        keep(m, m.fit(b, &ms, seed, &s, &inp, f0s, None, &lab));
     }
 
     let (errors, errors_path) = by_lambda(lambdas, &per_model);
@@ -273,5 +329,6 @@ pub fn run_trial<B: Backend>(
         spectrum,
         errors,
         errors_path,
+        unavailable,
     })
 }

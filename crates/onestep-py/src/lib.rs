@@ -96,6 +96,6 @@ fn _onestep(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Writes `text` to `path` atomically (temporary file, then rename), as every CLI output is.
 #[pyfunction]
 fn write_atomic(py: Python<'_>, path: std::path::PathBuf, text: &str) -> PyResult<()> {
-    py.detach(|| onestep::output::write_atomic(&path, text.as_bytes()))
+    py.detach(|| onestep::files::write_atomic(&path, text.as_bytes()))
         .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{e:#}")))
 }

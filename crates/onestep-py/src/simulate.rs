@@ -2,8 +2,9 @@
 //! Ctrl-C between trials; returns the CLI's JSON document and every singular value of F and F₀.
 use crate::{Runner, bad_input, failed, refused, unsigned};
 use numpy::PyArray1;
+use onestep::files::memory_limit;
 use onestep::linalg::{Backend, on_backend};
-use onestep::output::{available_memory, provenance, simulation_json};
+use onestep::output::{provenance, simulation_json};
 use onestep::pipeline::config::{check_lambdas, parse_lambdas};
 use onestep::pipeline::{SimConfig, run_trial, theory_summary};
 use pyo3::prelude::*;
@@ -86,14 +87,13 @@ pub fn simulate<'py>(
         })?,
     };
     let threads = unsigned("threads", threads)?;
-    let cfg = raw.check(0.9 * available_memory()).map_err(refused)?;
+    let cfg = raw.check(memory_limit()).map_err(refused)?;
     let theory = py.detach(|| theory_summary(&cfg)).map_err(refused)?;
     let runner = Runner::new(threads, &backend)?;
     let (name, used_threads) = on_backend!(runner.dispatch.clone(), |b| (b.name(), b.threads()));
     let start = Instant::now();
     let mut out = Vec::with_capacity(cfg.trials);
-    for t in 0..cfg.trials {
-        let seed = cfg.seed.wrapping_add(t as u64);
+    for (t, seed) in cfg.trial_seeds().enumerate() {
         let trial = runner.run(py, |d| {
             on_backend!(d.clone(), |b| run_trial(&b, &cfg, seed, &mut |_| {}))
         });

@@ -1,39 +1,12 @@
 //! `theory errors|staircase|spikes` as `onestep theory` computes them, and the finite-n network
 //! theory (`onestep_theory::network_errors` on `onestep_pipeline::theory::network_inputs`).
 //! Results cross as the CLI's JSON (exact: shortest round-trip floats) or as NumPy arrays.
-use crate::{bad_input, refused, unsigned};
+use crate::{refused, unsigned};
 use numpy::PyArray1;
-use onestep::data::Func;
-use onestep::pipeline::SimConfig;
-use onestep::pipeline::stats::fn_stats;
-use onestep::theory::Setting;
+use onestep::pipeline::theory::{limit_setting, network_theory, staircase_alphas};
+use onestep::pipeline::{ConfigError, SimConfig};
 use pyo3::prelude::*;
 use serde_json::json;
-
-/// The proportional-limit setting, checked with the CLI's messages (`onestep theory`'s flags).
-fn setting(
-    phi: f64,
-    psi: f64,
-    lambda: f64,
-    activation: &str,
-    target: &str,
-    noise: f64,
-) -> PyResult<Setting> {
-    let parse = |flag: &str, s: &str| -> PyResult<Func> {
-        s.parse()
-            .map_err(|e| bad_input(format!("--{flag}: got {s}; {e}")))
-    };
-    let s = Setting {
-        phi,
-        psi,
-        lambda,
-        noise,
-        act: fn_stats(&parse("activation", activation)?),
-        target: fn_stats(&parse("target", target)?),
-    };
-    onestep::theory::check(&s).map_err(refused)?;
-    Ok(s)
-}
 
 /// `onestep theory errors`: the JSON document less its provenance (`setting`, `ell`, `errors`).
 #[pyfunction]
@@ -50,10 +23,10 @@ pub fn theory_errors(
     ell: i64,
 ) -> PyResult<String> {
     let ell = unsigned("ell", ell)?;
-    let s = setting(phi, psi, lam, activation, target, noise)?;
+    let s = limit_setting(phi, psi, lam, activation, target, noise).map_err(refused)?;
     let e = py
         .detach(|| onestep::theory::errors(&s, ell))
-        .map_err(refused)?;
+        .map_err(|e| refused(ConfigError::flagged(e)))?;
     Ok(json!({"setting": s, "ell": ell, "errors": e}).to_string())
 }
 
@@ -84,17 +57,11 @@ pub fn theory_staircase<'py>(
 ) -> PyResult<Staircase<'py>> {
     let grid = unsigned("alpha-grid", alpha_grid)?;
     let max_ell = unsigned("max-ell", max_ell)?;
-    let s = setting(phi, psi, lam, activation, target, noise)?;
-    let most = onestep::theory::equivalents::MAX_ALPHA_POINTS;
-    if !(1..=most).contains(&grid) {
-        return Err(bad_input(format!(
-            "--alpha-grid: got {grid}; allowed: an integer in 1..={most}"
-        )));
-    }
-    let alphas: Vec<f64> = (0..grid).map(|i| 0.5 * i as f64 / grid as f64).collect();
+    let s = limit_setting(phi, psi, lam, activation, target, noise).map_err(refused)?;
+    let alphas = staircase_alphas(grid).map_err(refused)?;
     let rows = py
         .detach(|| onestep::theory::staircase(&s, &alphas, max_ell))
-        .map_err(refused)?;
+        .map_err(|e| refused(ConfigError::flagged(e)))?;
     let col = |f: &dyn Fn(&(f64, usize, onestep::theory::Errors)) -> f64| {
         PyArray1::from_vec(py, rows.iter().map(f).collect())
     };
@@ -161,7 +128,7 @@ pub fn theory_spikes(
     )?;
     let r = py
         .detach(|| onestep::pipeline::theory::spike_report(&cfg))
-        .map_err(refused)?;
+        .map_err(|e| refused(ConfigError::flagged(e)))?;
     Ok(json!({"config": cfg, "spikes": r}).to_string())
 }
 
@@ -196,17 +163,6 @@ pub fn theory_network(
         noise,
         Some(residual),
     )?;
-    if cfg.residual != onestep::net::Residual::Labels {
-        return Err(bad_input(format!(
-            "--residual: got {}; allowed: labels (the finite-n theory is derived for r = y only)",
-            cfg.residual.name()
-        )));
-    }
-    let r = py
-        .detach(|| {
-            let inp = onestep::pipeline::theory::network_inputs(&cfg, cfg.lambda);
-            onestep::theory::network_report(&inp)
-        })
-        .map_err(refused)?;
+    let r = py.detach(|| network_theory(&cfg)).map_err(refused)?;
     Ok(json!({"config": cfg, "errors": r.errors, "report": r}).to_string())
 }

@@ -89,6 +89,10 @@ fn finite_pos(name: &'static str, v: f64, allowed: &'static str) -> Result<(), T
 
 /// Highest polynomial degree of the unpenalised columns ([`errors`], [`staircase`]).
 pub const MAX_POLY_DEGREE: usize = 20;
+/// The ratios φ = n/d and ψ = N/d the theory accepts.
+pub const RATIO_RANGE: (f64, f64) = (1e-6, 1e6);
+/// The largest label-noise sd σ_ε (theory and simulation): squared errors stay finite.
+pub const MAX_NOISE: f64 = 1e100;
 /// Most α points of one [`staircase`] call.
 pub const MAX_ALPHA_POINTS: usize = 100_000;
 
@@ -99,8 +103,18 @@ pub const LAMBDA_RANGE: (f64, f64) = (1e-12, 1e12);
 /// Validates a [`Setting`]: φ, ψ, λ finite and > 0, noise finite and ≥ 0, both Hermite
 /// descriptions consistent.
 pub fn check(s: &Setting) -> Result<(), TheoryError> {
-    finite_pos("phi", s.phi, "sample ratio φ = n/d must be finite and > 0")?;
-    finite_pos("psi", s.psi, "width ratio ψ = N/d must be finite and > 0")?;
+    for (name, v, allowed) in [
+        ("phi", s.phi, "sample ratio φ = n/d must lie in [1e-6, 1e6]"),
+        ("psi", s.psi, "width ratio ψ = N/d must lie in [1e-6, 1e6]"),
+    ] {
+        if !(RATIO_RANGE.0..=RATIO_RANGE.1).contains(&v) {
+            return Err(TheoryError::InvalidParameter {
+                name,
+                value: v,
+                allowed,
+            });
+        }
+    }
     if s.lambda == 0.0 {
         return Err(TheoryError::InvalidParameter {
             name: "lambda",
@@ -116,11 +130,11 @@ pub fn check(s: &Setting) -> Result<(), TheoryError> {
             allowed: "ridge penalty λ must lie in [1e-12, 1e12] for the theory: beyond it the training error λ²·R² leaves double precision (at λ = 1e-155 it underflows to 0); the limits are flat long before (λ = 1e-12 and 1e-8 agree to 1e-6)",
         });
     }
-    if !(s.noise.is_finite() && s.noise >= 0.0) {
+    if !(0.0..=MAX_NOISE).contains(&s.noise) {
         return Err(TheoryError::InvalidParameter {
             name: "noise",
             value: s.noise,
-            allowed: "label-noise standard deviation σ_ε must be finite and ≥ 0",
+            allowed: "label-noise standard deviation σ_ε must lie in [0, 1e100] (squared errors must stay in double precision)",
         });
     }
     s.act.validate("activation")?;
@@ -293,6 +307,15 @@ pub(crate) fn has_mean(act: &FnStats) -> bool {
     act.coeff(0).unwrap_or(0.0).abs() > COEFF_ZERO * act.second_moment.sqrt().max(1.0)
 }
 
+/// A polynomial degree above [`MAX_POLY_DEGREE`], as the parameter `name`.
+fn too_high(name: &'static str, k: usize) -> TheoryError {
+    TheoryError::InvalidParameter {
+        name,
+        value: k as f64,
+        allowed: "polynomial degrees up to 20 (the Gram matrix of t^k, k ≤ ℓ, becomes numerically singular near ℓ = 50, and the cost grows like ℓ⁴); pass 20 or less",
+    }
+}
+
 /// Errors of the infinite-spike model with unpenalised columns (X̃β)^{∘k}, k ∈ `degrees`
 /// (empty: the RF baseline), with the bulk spectrum given explicitly.
 pub fn errors_with_spectrum(
@@ -303,11 +326,7 @@ pub fn errors_with_spectrum(
     check(s)?;
     spectrum.validate()?;
     if let Some(&k) = degrees.iter().find(|&&k| k > MAX_POLY_DEGREE) {
-        return Err(TheoryError::InvalidParameter {
-            name: "ell",
-            value: k as f64,
-            allowed: "polynomial degrees up to 20 (the Gram matrix of t^k, k ≤ ℓ, becomes numerically singular near ℓ = 50, and the cost grows like ℓ⁴); pass --ell 20 or less",
-        });
+        return Err(too_high("ell", k));
     }
     for (i, &k) in degrees.iter().enumerate() {
         if k == 0 || degrees[..i].contains(&k) {
@@ -395,6 +414,9 @@ pub fn errors_for_degrees(s: &Setting, degrees: &[usize]) -> Result<Errors, Theo
 /// Errors of the infinite-spike model ℓ (unpenalised columns k = 1..=ℓ; ℓ = 0 is the RF
 /// baseline), Marchenko–Pastur bulk (docs/model.md §5 item 4, §6.1).
 pub fn errors(s: &Setting, ell: usize) -> Result<Errors, TheoryError> {
+    if ell > MAX_POLY_DEGREE {
+        return Err(too_high("ell", ell));
+    }
     let degrees: Vec<usize> = (1..=ell).collect();
     errors_for_degrees(s, &degrees)
 }
@@ -419,11 +441,7 @@ pub fn staircase(
         });
     }
     if max_ell > MAX_POLY_DEGREE {
-        return Err(TheoryError::InvalidParameter {
-            name: "max-ell",
-            value: max_ell as f64,
-            allowed: "at most 20 spikes (see --ell); pass --max-ell 20 or less",
-        });
+        return Err(too_high("max-ell", max_ell));
     }
     if let Some(&a) = alphas.iter().find(|a| !a.is_finite() || **a < 0.0) {
         return Err(TheoryError::InvalidParameter {
@@ -486,7 +504,7 @@ mod tests {
         s.lambda = 0.1;
         assert!(errors(&s, MAX_POLY_DEGREE).is_ok());
         let e = errors(&s, MAX_POLY_DEGREE + 1).unwrap_err().to_string();
-        assert!(e.contains("--ell 20 or less"), "{e}");
+        assert!(e.contains("ell") && e.contains("20 or less"), "{e}");
         let many = vec![0.1; MAX_ALPHA_POINTS + 1];
         assert!(staircase(&s, &many, 2).is_err());
         assert!(staircase(&s, &[0.1], MAX_POLY_DEGREE + 1).is_err());

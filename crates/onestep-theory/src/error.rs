@@ -52,7 +52,7 @@ pub enum TheoryError {
     },
     /// The scalar fixed point for the resolvent trace m did not converge.
     #[error(
-        "fixed point for the resolvent trace m did not converge after {iterations} iterations (λ = {lambda}, last m = {last}, last relative change {change:e}); check that the spectrum and λ are finite and not extreme"
+        "fixed point for the resolvent trace m did not converge after {iterations} iterations (λ = {}, last m = {}, last relative change {change:.0e}); check that the spectrum and λ are finite and not extreme", short(*lambda), short(*last)
     )]
     NoConvergence {
         /// Iterations spent.

@@ -139,11 +139,18 @@ fn smoothed_gram(
         let sc = (1.0 + (1.0 + gamma) * kappa * kappa).sqrt();
         let rho = kappa / sc;
         let t = t_at(sc);
-        if t.len() <= rmax || t.iter().any(|v| !v.is_finite()) {
+        if sc.is_finite() && (t.len() <= rmax || t.iter().any(|v| !v.is_finite())) {
             return Err(TheoryError::InvalidParameter {
                 name: "act_scaled",
                 value: sc,
                 allowed: "σ's coefficients at scale s must be finite, for degrees 0..=8",
+            });
+        }
+        if !sc.is_finite() || t.iter().any(|v| !v.is_finite()) {
+            return Err(TheoryError::InvalidParameter {
+                name: "eta (the step η = η₀·n^α)",
+                value: st.eta,
+                allowed: "a step small enough that σ's Hermite coefficients at each neuron's scale s = √(1 + (1+γ)κ²), κ = η·c₁·‖β‖·a_j, are finite (degrees 0..=8); lower --eta0 or --alpha",
             });
         }
         let g: Vec<f64> = (0..=rmax).map(|r| rho.powi(r as i32) * t[r]).collect();
