@@ -86,7 +86,16 @@ fn run() -> Result<()> {
                 .next()
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            bail!("{first} (see --help)");
+            // clap's "tip: a similar argument exists" is on a later line; keep it on this one.
+            let tip = [ContextKind::SuggestedArg, ContextKind::SuggestedSubcommand]
+                .into_iter()
+                .find_map(|k| match e.get(k) {
+                    Some(ContextValue::String(s)) => Some(s.clone()),
+                    Some(ContextValue::Strings(v)) => v.first().cloned(),
+                    _ => None,
+                })
+                .map_or(String::new(), |s| format!("; did you mean '{s}'?"));
+            bail!("{first}{tip} (see --help)");
         }
         Err(e) => {
             e.print()?;

@@ -18,7 +18,7 @@ use std::time::Instant;
 pub struct FigureArgs {
     /// Figure id (see `onestep figure list`), or `list`.
     id: String,
-    /// Output directory (created if missing).
+    /// Output directory (required except with `list`; created if missing).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Small sizes: seconds per figure.
@@ -58,14 +58,7 @@ pub fn run(a: FigureArgs) -> Result<()> {
         }
         return Ok(());
     }
-    if figures::info(&a.id).is_none() {
-        let ids: Vec<&str> = FIGURES.iter().map(|f| f.id).collect();
-        bail!(
-            "unknown figure `{}`; allowed: {} (or `list`)",
-            a.id,
-            ids.join(", ")
-        );
-    }
+    figures::lookup(&a.id).map_err(anyhow::Error::msg)?;
     let Some(out) = a.out.clone() else {
         bail!("--out DIR is required: the directory the figure's files are written to")
     };

@@ -199,14 +199,32 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         }
     }
     path_table(&mut o, trials, &models);
+    // How the selected equivalent models are built (nothing for models not asked for).
     let eq = &th.equivalents;
-    let degrees: Vec<String> = eq.spike_degrees.iter().map(usize::to_string).collect();
-    o.line(format_args!(
-        "(spiked/cget spike degrees [{}]; Hermite model ℓ = {}; best linear: fitted least squares, theory column = population ‖P_>1 σ*‖² + σ_ε²)",
-        degrees.join(","),
-        eq.hermite_degree
-    ));
-    for (k, v) in &th.unavailable {
+    let has = |k: &str| cfg.models.iter().any(|m| m.name() == k);
+    let mut how = Vec::new();
+    if has("spiked") || has("cget") {
+        let degrees: Vec<String> = eq.spike_degrees.iter().map(usize::to_string).collect();
+        how.push(format!("spiked/cget spike degrees [{}]", degrees.join(",")));
+    }
+    if has("hermite") {
+        how.push(format!(
+            "Hermite model truncated at degree {}",
+            eq.hermite_degree
+        ));
+    }
+    if has("best_linear") {
+        how.push(
+            "best linear: fitted least squares, theory column = population ‖P_>1 σ*‖² + σ_ε²"
+                .into(),
+        );
+    }
+    if !how.is_empty() {
+        o.line(format_args!("({})", how.join("; ")));
+    }
+    // Theory notes for the models in the table (and the spikes), not for the others.
+    let shown = |k: &str| k == "spikes" || models.iter().any(|(m, _)| m == k);
+    for (k, v) in th.unavailable.iter().filter(|(k, _)| shown(k)) {
         o.line(format_args!("theory for {k} unavailable: {v}"));
     }
     // A model without simulated errors in some trial: its reason (the first trial's) and where.

@@ -196,24 +196,6 @@ impl CellSpec {
     }
 }
 
-/// Levenshtein distance (for "did you mean").
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 fn unknown_key_hint(key: &str) -> String {
     if let Some((_, where_)) = RUN_OPTIONS.iter().find(|(k, _)| *k == key) {
         return format!("`{key}` is a run option, not a grid parameter: use {where_}");
@@ -222,11 +204,9 @@ fn unknown_key_hint(key: &str) -> String {
     if KEYS.contains(&underscored.as_str()) {
         return format!("write `{underscored}` (dashes as underscores)");
     }
-    let best = KEYS.iter().min_by_key(|k| distance(key, k)).copied();
-    let near = best.filter(|k| distance(key, k) <= 2);
     format!(
         "{}allowed keys: {}",
-        near.map_or(String::new(), |k| format!("did you mean `{k}`? ")),
+        onestep_data::suggest::did_you_mean(key, KEYS),
         KEYS.join(", ")
     )
 }

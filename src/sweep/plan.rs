@@ -222,7 +222,7 @@ pub fn make_plan(grid: &Grid, memory_limit: f64) -> Result<Plan> {
     for (index, spec) in specs.into_iter().enumerate() {
         let cfg = spec.config.check(memory_limit).map_err(|e| {
             let at = match &e {
-                ConfigError::Invalid { flag, .. } => {
+                ConfigError::Invalid { flag, .. } | ConfigError::Unparsable { flag, .. } => {
                     let key = flag.replace('-', "_");
                     grid.location(&key)
                         .map(|l| format!("{}:{}: key `{key}`", grid.file, l.line))

@@ -11,10 +11,10 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&args[1..]),
         Some("help") | Some("--help") | None => {
             println!(
-                "cargo xtask reproduce [--quick] [--out DIR] [IDS...]   draw every figure (CSV, SVG, PNG, manifest)"
+                "cargo xtask reproduce [--quick] [--out DIR] [--threads T] [--seeds K] [--seed S] [--backend B] [IDS...]\n    draw the figures (CSV, SVG, PNG, manifest) into DIR (default out/figures, or out/figures-quick with --quick)"
             );
             println!(
-                "cargo xtask bench [--vs-numpy] [--quick]               benchmark the backends side by side"
+                "cargo xtask bench [--quick] [--vs-numpy] [--threads T] [--features nalgebra,openblas]\n    benchmark the backends side by side (out/bench/bench.md, .json)"
             );
             Ok(())
         }

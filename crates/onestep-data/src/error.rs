@@ -10,7 +10,7 @@ pub const ALLOWED_FUNCTIONS: &str = "relu, relu-centered (alias relu-centred), t
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum DataError {
     /// The function name is not one we know.
-    #[error("unknown function `{name}`; allowed: {ALLOWED_FUNCTIONS}")]
+    #[error("unknown function `{name}`; {}allowed: {ALLOWED_FUNCTIONS}", crate::suggest::did_you_mean(name, crate::Named::ALL.iter().map(|n| n.name())))]
     UnknownFunction { name: String },
 
     /// `hermite:` with nothing after it.

@@ -12,6 +12,7 @@ pub mod design;
 pub mod error;
 pub mod function;
 pub mod hermite;
+pub mod suggest;
 
 pub use design::{
     Sample, SingleIndex, child_seed, gaussian_matrix, gaussian_vector, sphere_rows, unit_vector,

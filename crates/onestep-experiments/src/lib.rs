@@ -13,7 +13,7 @@ pub mod table;
 
 pub use options::{FigureInfo, MAX_SEEDS, Options, OptionsError};
 pub use points::{Ctx, NoCache, Point, PointCache, PointKind, PointResult, ProgressEvent};
-pub use registry::{FIGURES, info, run};
+pub use registry::{FIGURES, info, lookup, run};
 pub use table::{Cell, FigureData, Manifest, Table};
 
 use onestep_pipeline::ConfigError;

@@ -17,6 +17,18 @@ pub fn info(id: &str) -> Option<&'static FigureInfo> {
     FIGURES.iter().find(|f| f.id == id)
 }
 
+/// The figure `id`, or the one-line message for an unknown id (with the closest id).
+pub fn lookup(id: &str) -> Result<&'static FigureInfo, String> {
+    info(id).ok_or_else(|| {
+        let ids: Vec<&str> = FIGURES.iter().map(|f| f.id).collect();
+        format!(
+            "unknown figure `{id}`; {}allowed: {} (or `list`)",
+            onestep_data::suggest::did_you_mean(id, ids.iter().copied()),
+            ids.join(", ")
+        )
+    })
+}
+
 /// Runs figure `id`.
 pub fn run<B: Backend>(
     id: &str,

@@ -27,6 +27,13 @@ pub enum ConfigError {
         value: String,
         allowed: String,
     },
+    /// Text that does not parse; `reason` says what is allowed.
+    #[error("--{flag}: got {value}; {reason}")]
+    Unparsable {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
     /// The matrices of one trial would not fit in memory.
     #[error(
         "sizes d={d}, width={width}, n={n}, n-test={n_test} need about {need_gib:.1} GiB but {avail_gib:.1} GiB are available; reduce --n, --n-test, --d or --width"
@@ -199,6 +206,14 @@ pub(crate) fn invalid(
     }
 }
 
+pub(crate) fn unparsable(flag: &'static str, value: &str, why: impl ToString) -> ConfigError {
+    ConfigError::Unparsable {
+        flag,
+        value: value.to_string(),
+        reason: why.to_string(),
+    }
+}
+
 impl ValidConfig {
     /// The seed of each trial: trial t uses seed + t (checked not to wrap).
     pub fn trial_seeds(&self) -> impl Iterator<Item = u64> + '_ {
@@ -297,11 +312,11 @@ impl SimConfig {
         let activation: Func = self
             .activation
             .parse()
-            .map_err(|e| invalid("activation", &self.activation, format!("{e}")))?;
+            .map_err(|e| unparsable("activation", &self.activation, e))?;
         let target: Func = self
             .target
             .parse()
-            .map_err(|e| invalid("target", &self.target, format!("{e}")))?;
+            .map_err(|e| unparsable("target", &self.target, e))?;
         let act_stats = fn_stats(&activation);
         let target_stats = fn_stats(&target);
         check_moment("activation", &self.activation, &act_stats)?;
@@ -382,10 +397,15 @@ fn allowed_models() -> String {
 /// Parses `--models` entries (each may itself be a comma list): names from [`ALL`], `all`,
 /// `none`, and `nn`/`rf` (accepted, always fitted). Returns the selected models in [`ALL`] order.
 pub fn parse_models(entries: &[String]) -> Result<Vec<Model>, ConfigError> {
-    let bad = |v: &str| ConfigError::Invalid {
+    let known: Vec<String> = ALL.iter().map(|m| m.name()).collect();
+    let bad = |v: &str| ConfigError::Unparsable {
         flag: "models",
         value: format!("{v:?}"),
-        allowed: allowed_models(),
+        reason: format!(
+            "{}allowed: {}",
+            onestep_data::suggest::did_you_mean(v, known.iter().map(String::as_str)),
+            allowed_models()
+        ),
     };
     let names: Vec<&str> = entries
         .iter()

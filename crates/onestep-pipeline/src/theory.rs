@@ -1,7 +1,7 @@
 //! The one bridge from a checked configuration to the theory's inputs ([`setting`],
 //! [`spike_inputs`]) and the theory's predictions for that configuration ([`theory_summary`]).
 use crate::ValidConfig;
-use crate::config::{ConfigError, check_moment, invalid};
+use crate::config::{ConfigError, check_moment, invalid, unparsable};
 use crate::models::{ALL, BEST_LINEAR_RIDGE, equivalent_degrees, hermite_degree, hermite_noise_sd};
 use crate::trial::KMAX;
 use onestep_theory::TheoryError;
@@ -20,7 +20,7 @@ pub fn limit_setting(
 ) -> Result<onestep_theory::Setting, ConfigError> {
     let parse = |flag, s: &str| {
         s.parse::<onestep_data::Func>()
-            .map_err(|e| invalid(flag, s, e.to_string()))
+            .map_err(|e| unparsable(flag, s, e))
     };
     let s = onestep_theory::Setting {
         phi,

@@ -35,13 +35,7 @@ pub fn figure(
     backend: &str,
     fresh: bool,
 ) -> PyResult<String> {
-    if figures::info(id).is_none() {
-        let ids: Vec<&str> = FIGURES.iter().map(|f| f.id).collect();
-        return Err(bad_input(format!(
-            "unknown figure `{id}`; allowed: {} (or `list`)",
-            ids.join(", ")
-        )));
-    }
+    figures::lookup(id).map_err(bad_input)?;
     let seeds = seeds.map(|s| unsigned("seeds", s)).transpose()?;
     let base_seed = u64::try_from(seed).map_err(|_| {
         bad_input(format!(

@@ -23,10 +23,11 @@ fn check(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary) -> String {
         );
     }
     // Every row between the header and the first note or λ path has the same width.
+    let notes = ["(", "λ path", "theory for ", "simulation of "];
     let rows: Vec<&str> = text
         .lines()
         .skip(1)
-        .take_while(|l| !l.starts_with('(') && !l.starts_with("λ path"))
+        .take_while(|l| !notes.iter().any(|n| l.starts_with(n)))
         .collect();
     let width = rows[0].chars().count();
     for r in &rows {
@@ -94,6 +95,10 @@ fn real_runs() {
     });
     let text = check(&cfg, &trials, &th);
     assert!(text.contains("theory for nn unavailable"), "{text}");
+    assert!(
+        !text.contains("spike degrees") && !text.contains("best linear"),
+        "{text}"
+    );
     let (cfg, trials, th) = setup("spiked,inf_spike_3,best_linear", &[0.1, 1.0], |c| {
         c.trials = 2;
         c.alpha = 0.0;
