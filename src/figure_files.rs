@@ -105,9 +105,27 @@ impl FigureDir {
             .to_png(2.0)
             .with_context(|| format!("rendering {id}.png"))?;
         put(format!("{id}.png"), &png)?;
+        // The data dictionary of each CSV (onestep_experiments::columns).
+        let columns: serde_json::Map<String, serde_json::Value> = data
+            .tables
+            .iter()
+            .zip(data.csv_names())
+            .map(|(t, name)| {
+                let cols: serde_json::Map<String, serde_json::Value> = t
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let m = onestep_experiments::columns::meaning(id, c);
+                        (c.clone(), m.map_or(serde_json::Value::Null, Into::into))
+                    })
+                    .collect();
+                (name, cols.into())
+            })
+            .collect();
         let name = format!("{id}.manifest.json");
         files.push(name.clone());
         let manifest = serde_json::to_string_pretty(&json!({
+            "columns": columns,
             "figure": data.manifest,
             "provenance": provenance(backend, threads),
             "options": opts,

@@ -86,6 +86,11 @@ pub fn simulation_json(
         .map(serde_json::to_value)
         .collect::<serde_json::Result<Vec<Value>>>()?;
     let mut summary = summarize(&trial_values);
+    // A mean of seeds means nothing; they are listed under `seeds`.
+    if let Some(o) = summary.as_object_mut() {
+        o.remove("seed");
+        o.remove("seed_sd");
+    }
     summary["theory"] = serde_json::to_value(theory)?;
     Ok(serde_json::json!({
         "provenance": provenance,

@@ -69,6 +69,26 @@ fn every_figure_has_tables_with_theory_a_picture_and_a_manifest() {
             assert!(!theory_cols.is_empty(), "{}: no theory column", f.id);
         }
         assert_eq!(d.csv_names().len(), d.tables.len());
+        // The data dictionary covers every column.
+        for t in &d.tables {
+            for c in &t.columns {
+                assert!(
+                    figures::columns::meaning(f.id, c).is_some(),
+                    "{}: column `{c}` of table {} is not in onestep_experiments::columns",
+                    f.id,
+                    t.name
+                );
+            }
+        }
+    }
+    // …and docs/figures.md lists every entry of the dictionary.
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/figures.md")).unwrap();
+    for (c, _) in figures::columns::COLUMNS {
+        assert!(
+            docs.contains(&format!("| `{c}` |")),
+            "docs/figures.md lacks column `{c}`"
+        );
     }
 }
 

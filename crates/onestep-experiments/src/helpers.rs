@@ -82,15 +82,6 @@ pub(crate) fn grid(lo: f64, step: f64, count: usize) -> Vec<f64> {
         .collect()
 }
 
-/// A short text naming the seeds.
-pub(crate) fn seeds_text(seeds: &[u64]) -> String {
-    match seeds {
-        [] => "none".into(),
-        [s] => format!("{s}"),
-        [a, .., z] => format!("{a}..{z} ({} seeds)", seeds.len()),
-    }
-}
-
 /// Marks the panel with a visible note (appended to an existing one).
 pub(crate) fn add_note(panel: &mut plot::Panel, text: &str) {
     panel.note = Some(match panel.note.take() {
@@ -248,7 +239,7 @@ pub(crate) fn note_missing_in_manifest(m: &mut Manifest, what: &str, missing: &[
 /// Records human-readable settings (key, value) in order, then the seeds and the number of points.
 pub(crate) fn describe<'a>(
     m: &mut Manifest,
-    settings: impl IntoIterator<Item = (&'a str, String)>,
+    settings: impl IntoIterator<Item = (&'a str, serde_json::Value)>,
     seeds: Vec<u64>,
     points: usize,
 ) {

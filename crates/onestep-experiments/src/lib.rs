@@ -4,6 +4,7 @@
 //! fields). A figure is a sweep over [`Point`]s, evaluated through a [`PointCache`]
 //! ([`points`]). Nothing here does IO: the binary writes the outputs, implements the cache on
 //! disk and draws progress.
+pub mod columns;
 pub mod figures;
 pub mod helpers;
 pub mod options;

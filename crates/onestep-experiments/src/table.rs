@@ -155,8 +155,8 @@ pub struct Manifest {
     pub paper: String,
     pub description: String,
     pub quick: bool,
-    /// Human-readable settings: sizes, grids, functions.
-    pub settings: BTreeMap<String, String>,
+    /// Settings: sizes and functions as text, grids as lists of numbers.
+    pub settings: BTreeMap<String, serde_json::Value>,
     /// The configuration of every sweep (with its α or n grid in `settings`).
     pub configs: BTreeMap<String, SimConfig>,
     /// Seeds used at each point.

@@ -91,9 +91,9 @@ pub fn run<B: Backend>(
     describe(
         &mut manifest,
         [
-            ("levels", level_text),
-            ("alphas", format!("{ALPHAS:?}")),
-            ("n_test", n_test.to_string()),
+            ("levels", level_text.into()),
+            ("alphas", serde_json::json!(ALPHAS)),
+            ("n_test", n_test.into()),
         ],
         all_seeds.into_iter().collect(),
         total,

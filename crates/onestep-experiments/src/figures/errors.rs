@@ -64,8 +64,8 @@ pub fn run<B: Backend>(
     describe(
         &mut manifest,
         [
-            ("sizes", format!("d = N = {d}, n = 4d")),
-            ("alphas", format!("{alphas:?}")),
+            ("sizes", format!("d = N = {d}, n = 4d").into()),
+            ("alphas", serde_json::json!(alphas)),
         ],
         seeds.clone(),
         total,

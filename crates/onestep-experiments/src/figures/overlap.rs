@@ -51,9 +51,9 @@ pub fn run<B: Backend>(
     describe(
         &mut manifest,
         [
-            ("n_over_d", format!("{RATIOS:?}")),
-            ("d", d.to_string()),
-            ("targets", format!("A = {TARGET_A}, B = {TARGET_B}")),
+            ("n_over_d", serde_json::json!(RATIOS)),
+            ("d", d.to_string().into()),
+            ("targets", format!("A = {TARGET_A}, B = {TARGET_B}").into()),
         ],
         seeds.clone(),
         total,

@@ -52,7 +52,7 @@ pub fn run<B: Backend>(
     describe(
         &mut manifest,
         [
-            ("sizes", format!("d = N = n = {d}")),
+            ("sizes", format!("d = N = n = {d}").into()),
             (
                 "panels",
                 "centred ReLU at α = 0, 0.2, 0.3; σ = He₁ + ½He₂ + ⅙He₃ at α = 0.36".into(),

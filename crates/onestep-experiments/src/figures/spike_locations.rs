@@ -56,17 +56,17 @@ impl Sweep {
     /// Records the sweep's grid, sizes, functions, configuration (as `name`) and seeds.
     pub fn settings(&self, m: &mut Manifest, name: &str) {
         m.settings
-            .insert(format!("{name}.alphas"), format!("{:?}", self.alphas));
+            .insert(format!("{name}.alphas"), serde_json::json!(self.alphas));
         m.settings.insert(
             format!("{name}.sizes"),
             format!(
                 "d={} N={} n={} n_test={}",
                 self.cfg.d, self.cfg.width, self.cfg.n, self.cfg.n_test
-            ),
+            ).into(),
         );
         m.settings.insert(
             format!("{name}.functions"),
-            format!("σ={} σ*={}", self.cfg.activation, self.cfg.target),
+            format!("σ={} σ*={}", self.cfg.activation, self.cfg.target).into(),
         );
         m.configs.insert(name.to_string(), self.cfg.clone());
         m.seeds = self.seeds.clone();

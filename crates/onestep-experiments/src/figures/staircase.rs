@@ -189,7 +189,7 @@ pub fn run<B: Backend>(
             p.test.series.push(markers_with_err(name, te, li));
             manifest.settings.insert(
                 format!("{}.d{}.alphas", pair.key, lv.d),
-                format!("{:?} × seeds {}", lv.alphas, seeds_text(&lv.seeds)),
+                serde_json::json!({"alphas": lv.alphas, "seeds": lv.seeds}),
             );
         }
         let lines = threshold_lines(&ref_cfg.act_stats, 2..=MAX_ELL, f64::INFINITY);
@@ -215,7 +215,7 @@ pub fn run<B: Backend>(
             ("sizes", "n = 4d, N = d".into()),
             (
                 "theory",
-                format!("onestep_theory::staircase, max ℓ = {MAX_ELL}, Marchenko–Pastur bulk"),
+                format!("onestep_theory::staircase, max ℓ = {MAX_ELL}, Marchenko–Pastur bulk").into(),
             ),
         ],
         seeds,
