@@ -161,6 +161,34 @@ pub(crate) fn markers_with_err(
         .with_color(color)
 }
 
+/// Where a simulated series parts from its theory by more than the seed spread allows: at the x
+/// of the largest |simulation − theory| among the points where both exist and the gap exceeds
+/// both `min_gap` and three seed sds, `(x, simulation, theory)`; `None` if nowhere.
+pub(crate) fn largest_gap(
+    sim: &plot::Series,
+    theory: &[(f64, f64)],
+    min_gap: f64,
+) -> Option<(f64, f64, f64)> {
+    let sd = |i: usize| {
+        sim.yerr
+            .as_ref()
+            .and_then(|e| e.get(i).copied())
+            .filter(|e| e.is_finite())
+            .unwrap_or(0.0)
+    };
+    sim.points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &(x, y))| {
+            let t = theory.iter().find(|p| (p.0 - x).abs() < 1e-9)?.1;
+            let gap = (y - t).abs();
+            (y.is_finite() && t.is_finite() && gap > min_gap && gap > 3.0 * sd(i))
+                .then_some((gap, (x, y, t)))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, p)| p)
+}
+
 /// Whether the Hermite coefficient c_k is present and non-zero (|c_k| > 1e-12).
 pub(crate) fn has_coeff(act: &FnStats, k: usize) -> bool {
     act.coeff(k).is_some_and(|c| c.abs() > 1e-12)

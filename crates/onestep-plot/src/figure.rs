@@ -168,6 +168,14 @@ impl Figure {
         }
     }
 
+    /// Height of the shared legend under the grid (0 without one).
+    fn strip_height(&self) -> f64 {
+        let width = self.grid().0 as f64 * PANEL_WIDTH;
+        crate::legend::shared_legend(&self.panels).map_or(0.0, |e| {
+            crate::legend::strip_rows(&e, width).len() as f64 * crate::legend::STRIP_ROW + 6.0
+        })
+    }
+
     fn caption_lines(&self, width: f64) -> Vec<String> {
         let max_chars = (((width - 40.0) / (12.0 * CHAR_WIDTH)) as usize).max(20);
         self.caption
@@ -182,7 +190,8 @@ impl Figure {
         let width = cols as f64 * PANEL_WIDTH;
         let caption = self.caption_lines(width).len() as f64 * 16.0;
         let caption = if caption > 0.0 { caption + 10.0 } else { 0.0 };
-        let height = self.title_height() + rows as f64 * PANEL_HEIGHT + caption;
+        let height =
+            self.title_height() + rows as f64 * PANEL_HEIGHT + self.strip_height() + caption;
         (width, height.max(40.0))
     }
 
@@ -216,14 +225,18 @@ impl Figure {
             );
         }
         let top = self.title_height();
+        let shared = crate::legend::shared_legend(&self.panels);
         for (i, panel) in self.panels.iter().enumerate() {
             let x0 = (i % cols) as f64 * PANEL_WIDTH;
             let y0 = top + (i / cols) as f64 * PANEL_HEIGHT;
-            panel.write_svg(&mut s, i, x0, y0);
+            panel.write_svg(&mut s, i, x0, y0, shared.is_none());
+        }
+        let rows = self.grid().1 as f64;
+        if let Some(entries) = &shared {
+            crate::legend::write_strip(&mut s, entries, width, top + rows * PANEL_HEIGHT);
         }
         let lines = self.caption_lines(width);
-        let rows = self.grid().1 as f64;
-        let mut y = top + rows * PANEL_HEIGHT + 16.0;
+        let mut y = top + rows * PANEL_HEIGHT + self.strip_height() + 16.0;
         for line in lines {
             let _ = writeln!(
                 s,

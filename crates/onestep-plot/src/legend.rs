@@ -18,6 +18,54 @@ pub(crate) struct LegendEntry {
     pub(crate) err: bool,
 }
 
+/// The legend of a figure whose panels (two or more) all have the same entries: drawn once,
+/// under the grid, instead of over each panel's data.
+pub(crate) fn shared_legend(panels: &[Panel]) -> Option<Vec<LegendEntry>> {
+    let first = panels.first()?.legend_entries();
+    (panels.len() >= 2 && !first.is_empty() && panels.iter().all(|p| p.legend_entries() == first))
+        .then_some(first)
+}
+
+const STRIP_FONT: f64 = 11.0;
+/// Height of one row of the shared legend.
+pub(crate) const STRIP_ROW: f64 = 18.0;
+
+/// The shared legend's entries in rows across `width`: each with its x offset.
+pub(crate) fn strip_rows(entries: &[LegendEntry], width: f64) -> Vec<Vec<(f64, &LegendEntry)>> {
+    let mut rows: Vec<Vec<(f64, &LegendEntry)>> = vec![Vec::new()];
+    let mut x = 20.0;
+    for e in entries {
+        let w = 8.0 + 26.0 + 6.0 + e.name.chars().count() as f64 * STRIP_FONT * CHAR_WIDTH + 18.0;
+        if x + w > width - 10.0 && x > 20.0 {
+            rows.push(Vec::new());
+            x = 20.0;
+        }
+        if let Some(row) = rows.last_mut() {
+            row.push((x, e));
+        }
+        x += w;
+    }
+    rows
+}
+
+/// Draws the shared legend with its first row's centre line at `y0 + STRIP_ROW / 2`.
+pub(crate) fn write_strip(s: &mut String, entries: &[LegendEntry], width: f64, y0: f64) {
+    for (r, row) in strip_rows(entries, width).iter().enumerate() {
+        let cy = y0 + STRIP_ROW * (r as f64 + 0.5);
+        for &(x, e) in row {
+            let (sx0, sx1) = (x + 8.0, x + 34.0);
+            swatch(s, e, sx0, sx1, cy);
+            let _ = writeln!(
+                s,
+                r#"<text x="{}" y="{}" font-size="{STRIP_FONT}">{}</text>"#,
+                num(sx1 + 6.0),
+                num(cy + 4.0),
+                esc(&e.name)
+            );
+        }
+    }
+}
+
 impl Panel {
     /// Named series, deduplicated by name, mark and colour, in drawing order.
     pub(crate) fn legend_entries(&self) -> Vec<LegendEntry> {
@@ -47,6 +95,37 @@ impl Panel {
         xa: &Axis,
         ya: &Axis,
     ) -> Option<(Vec<LegendEntry>, Rect)> {
+        self.legend_corner(plot, xa, ya).map(|(e, r, _)| (e, r))
+    }
+
+    /// The y axis grown at the top so the legend fits above the data, when every corner of the
+    /// plot area would hide some (and the panel does not fix its y range); `None` otherwise.
+    pub(crate) fn legend_headroom(&self, plot: &Rect, xa: &Axis, ya: &Axis) -> Option<Axis> {
+        let (_, bx, hidden) = self.legend_corner(plot, xa, ya)?;
+        if hidden == 0 || self.y_range.is_some() {
+            return None;
+        }
+        // The data keeps the plot height less the legend's (and a gap); the axis grows to match.
+        let h = (plot.y1 - plot.y0).abs();
+        let keep = h - (bx.y1 - bx.y0) - 16.0;
+        if keep < 0.5 * h {
+            return None;
+        }
+        let grown = Axis {
+            hi: ya.lo + (ya.hi - ya.lo) * h / keep,
+            ..*ya
+        };
+        let (_, _, now) = self.legend_corner(plot, xa, &grown)?;
+        (now < hidden).then_some(grown)
+    }
+
+    /// The best corner for the legend: entries, box, and how many obstacle samples it hides.
+    fn legend_corner(
+        &self,
+        plot: &Rect,
+        xa: &Axis,
+        ya: &Axis,
+    ) -> Option<(Vec<LegendEntry>, Rect, usize)> {
         let entries = self.legend_entries();
         if entries.is_empty() {
             return None;
@@ -69,18 +148,19 @@ impl Panel {
             (plot.x1 - inset - w, plot.y1 - inset - h),
             (plot.x0 + inset, plot.y1 - inset - h),
         ];
+        let hidden = |&(cx, cy): &(f64, f64)| {
+            let r = Rect {
+                x0: cx,
+                y0: cy,
+                x1: cx + w,
+                y1: cy + h,
+            };
+            samples.iter().filter(|p| r.contains(**p)).count()
+        };
         let (lx, ly) = corners
             .iter()
             .copied()
-            .min_by_key(|&(cx, cy)| {
-                let r = Rect {
-                    x0: cx,
-                    y0: cy,
-                    x1: cx + w,
-                    y1: cy + h,
-                };
-                samples.iter().filter(|p| r.contains(**p)).count()
-            })
+            .min_by_key(hidden)
             .unwrap_or(corners[0]);
         Some((
             entries,
@@ -90,6 +170,7 @@ impl Panel {
                 x1: lx + w,
                 y1: ly + h,
             },
+            hidden(&(lx, ly)),
         ))
     }
 

@@ -51,15 +51,26 @@ struct TickLayers {
 }
 
 impl Panel {
-    /// Writes the panel with grid position `index` and top-left corner `(x0, y0)`.
-    pub(crate) fn write_svg(&self, s: &mut String, index: usize, x0: f64, y0: f64) {
+    /// Writes the panel with grid position `index` and top-left corner `(x0, y0)`; its own legend
+    /// only with `own_legend` (the figure draws a shared one otherwise).
+    pub(crate) fn write_svg(
+        &self,
+        s: &mut String,
+        index: usize,
+        x0: f64,
+        y0: f64,
+        own_legend: bool,
+    ) {
         let plot = Rect {
             x0: x0 + MARGIN_LEFT,
             y0: y0 + MARGIN_TOP,
             x1: x0 + PANEL_WIDTH - MARGIN_RIGHT,
             y1: y0 + PANEL_HEIGHT - MARGIN_BOTTOM,
         };
-        let (xa, ya) = self.axes(&plot);
+        let (xa, mut ya) = self.axes(&plot);
+        if let Some(grown) = self.legend_headroom(&plot, &xa, &ya).filter(|_| own_legend) {
+            ya = grown;
+        }
         let lay = Layout {
             x0,
             y0,
@@ -74,7 +85,9 @@ impl Panel {
         write_grid(s, &ticks);
         self.write_data(s, &lay, &clip_id);
         self.write_frame(s, &lay, &ticks);
-        let legend = self.legend_place(&lay.plot, &lay.xa, &lay.ya);
+        let legend = self
+            .legend_place(&lay.plot, &lay.xa, &lay.ya)
+            .filter(|_| own_legend);
         self.write_threshold_labels(s, &lay, legend.as_ref().map(|(_, b)| b));
         self.write_annotations(s, &lay);
         if let Some((entries, b)) = &legend {
@@ -410,22 +423,30 @@ impl Panel {
             _ => None,
         };
         if let Some((text, color, size)) = message {
-            let w = text.chars().count() as f64 * 13.0 * CHAR_WIDTH + 20.0;
+            // Wrapped to the plot width, centred in the plot area.
+            let max_chars = (((plot.x1 - plot.x0 - 30.0) / (13.0 * CHAR_WIDTH)) as usize).max(12);
+            let lines = crate::text::wrap(text, max_chars);
+            let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+            let w = longest as f64 * 13.0 * CHAR_WIDTH + 20.0;
+            let h = 10.0 + 17.0 * lines.len() as f64;
             let (cx, cy) = ((plot.x0 + plot.x1) / 2.0, (plot.y0 + plot.y1) / 2.0);
             let _ = writeln!(
                 s,
-                r#"<rect x="{}" y="{}" width="{}" height="26" rx="3" fill="white" fill-opacity="0.9" stroke="{color}" stroke-width="1.2" stroke-dasharray="4 2"/>"#,
+                r#"<rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="white" fill-opacity="0.9" stroke="{color}" stroke-width="1.2" stroke-dasharray="4 2"/>"#,
                 num(cx - w / 2.0),
-                num(cy - 14.0),
-                num(w)
+                num(cy - h / 2.0),
+                num(w),
+                num(h)
             );
-            let _ = writeln!(
-                s,
-                r#"<text x="{}" y="{}" font-size="{size}" font-style="italic" fill="{color}" text-anchor="middle">{}</text>"#,
-                num(cx),
-                num(cy + 4.0),
-                esc(text)
-            );
+            for (i, line) in lines.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{}" y="{}" font-size="{size}" font-style="italic" fill="{color}" text-anchor="middle">{}</text>"#,
+                    num(cx),
+                    num(cy - h / 2.0 + 18.0 + 17.0 * i as f64),
+                    esc(line)
+                );
+            }
         }
     }
 

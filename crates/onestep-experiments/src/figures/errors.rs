@@ -305,7 +305,6 @@ fn error_panel(
             .push((onestep_theory::threshold(k), threshold_label(k)));
     }
     note_missing(&mut p, &sum.missing);
-    headroom(&mut p, 0.55);
     p
 }
 

@@ -97,7 +97,7 @@ const PAIRS: [Pair; 2] = [
     },
     Pair {
         key: "rich",
-        title: "richer pair σ = σ* = Σ_{k≤4} He_k/k!",
+        title: "richer pair σ = σ* = Σₖ₌₁⁴ He_k/k!",
         act: RICH_ACTIVATION,
         target: RICH_TARGET,
         shared: false,
@@ -225,7 +225,7 @@ pub fn run<B: Backend>(
         title: "The staircase: limiting ridge errors against α, and the network at growing d".into(),
         panels,
         columns: 2,
-        caption: Some("Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)^{∘k}), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d. Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".into()),
+        caption: Some("Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)^∘k), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d. Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".into()),
     };
     Ok(FigureData {
         id: ID,
