@@ -180,12 +180,14 @@ fn staircase(a: StaircaseArgs) -> Result<()> {
     let alphas = staircase_alphas(a.alpha_grid)?;
     let start = Instant::now();
     let rows = onestep::theory::staircase(&s, &alphas, a.max_ell).map_err(ConfigError::flagged)?;
+    // ℓ counts the spikes; these are their degrees (for tanh, c₂ = 0: ℓ = 2 is degrees 1 and 3).
+    let degrees = |alpha: f64| onestep::theory::spike_degrees(alpha, &s.act, a.max_ell);
     let secs = start.elapsed().as_secs_f64();
     // The file first: a closed stdout must not lose the result.
     let pts: Vec<Value> = rows
         .iter()
         .map(|(al, l, e)| {
-            json!({"alpha": al, "ell": l, "train": e.train, "test": e.test, "test_clean": e.test_clean})
+            json!({"alpha": al, "ell": l, "degrees": degrees(*al), "train": e.train, "test": e.test, "test_clean": e.test_clean})
         })
         .collect();
     write_json(
@@ -193,13 +195,21 @@ fn staircase(a: StaircaseArgs) -> Result<()> {
         json!({"provenance": provenance("none", 1), "setting": s, "max_ell": a.max_ell, "points": pts, "seconds": secs}),
     )?;
     println!(
-        "{:>8} {:>4} {:>10} {:>10} {:>10}",
-        "alpha", "ell", "train", "test", "test_clean"
+        "{:>8} {:>4} {:>8} {:>10} {:>10} {:>10}",
+        "alpha", "ell", "degrees", "train", "test", "test_clean"
     );
     for (al, l, e) in &rows {
+        let ks: Vec<String> = degrees(*al).iter().map(usize::to_string).collect();
         println!(
-            "{al:>8.4} {l:>4} {:>10.6} {:>10.6} {:>10.6}",
-            e.train, e.test, e.test_clean
+            "{al:>8.4} {l:>4} {:>8} {:>10.6} {:>10.6} {:>10.6}",
+            if ks.is_empty() {
+                "-".into()
+            } else {
+                ks.join(",")
+            },
+            e.train,
+            e.test,
+            e.test_clean
         );
     }
     eprintln!("computed {} points in {:.3} ms", rows.len(), secs * 1e3);

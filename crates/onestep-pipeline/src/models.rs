@@ -23,7 +23,7 @@
 //!   term has norm Θ(√n), the size of the bulk, so restricting to the separated degrees
 //!   (`onestep_theory::spike_degrees`, empty at α = 0) would make the "equivalent" equal to RF
 //!   while the network is not (docs/model.md §7: NN 1.657 against RF 1.717 at α = 0).
-//! - Hermite-ℓ model ([`hermite_degree`]): ℓ = the largest SEPARATED spike degree
+//! - Hermite model ([`hermite_degree`]), truncated at degree D = the largest SEPARATED spike degree
 //!   (`spike_degrees(α)`), at least 2. Not 1: the degree-2 part of σ makes a spike of relative
 //!   size ∝ n^{2α−1/2}, which below α = 1/4 fades only slowly (like n^{−0.1} at α = 0.2); truncating
 //!   at degree 1 left the Hermite model 0.075 away from the network's test error at d = 128,
@@ -102,7 +102,7 @@ impl Model {
         match self {
             Model::Spiked => "spiked equivalent".into(),
             Model::Cget => "cond. Gaussian equiv.".into(),
-            Model::Hermite => "Hermite-ℓ model".into(),
+            Model::Hermite => "Hermite model".into(),
             Model::InfSpike(l) => format!("infinite spike ℓ={l}"),
             Model::BestLinear => "best linear (fitted)".into(),
         }
@@ -128,7 +128,8 @@ pub fn equivalent_degrees(act: &FnStats) -> Vec<usize> {
         .collect()
 }
 
-/// Truncation degree ℓ of the Hermite model: the largest separated spike degree at α, at least 2.
+/// Truncation degree D of the Hermite model: the largest separated spike degree at α, at least 2
+/// (a degree, not a count: for tanh, whose c₂ = 0, D = 3 when ℓ(α) = 2 spikes of degrees 1 and 3).
 pub fn hermite_degree(alpha: f64, act: &FnStats) -> usize {
     onestep_theory::spike_degrees(alpha, act, crate::stats::HERMITE_KMAX)
         .last()
@@ -214,7 +215,7 @@ pub fn cget_features<B: Backend, R: Rng + ?Sized>(
     f
 }
 
-/// Hermite-ℓ features: σ_ℓ(XWᵀ) + noise_sd·Z with σ_ℓ = Σ_{k≤ℓ} c_k He_k and W the UPDATED
+/// Hermite-model features: σ_D(XWᵀ) + noise_sd·Z with σ_D = Σ_{k≤D} c_k He_k and W the UPDATED
 /// first layer. Draws one matrix Z from `rng`.
 pub fn hermite_features<B: Backend, R: Rng + ?Sized>(
     b: &B,

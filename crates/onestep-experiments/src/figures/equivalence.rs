@@ -1,6 +1,6 @@
 //! Figure `equivalence` (the equivalence theorem, docs/model.md §5): |error(NN) − error(model)|
 //! against n on log–log axes, n = 4d, N = d, at α = 0.2 (one spike) and α = 0.3 (two spikes),
-//! for each equivalent model fitted on the same data (spiked, conditional Gaussian, Hermite-ℓ)
+//! for each equivalent model fitted on the same data (spiked, conditional Gaussian, Hermite)
 //! and for the infinite-spike model with ℓ(α) columns (the limit). Per seed the absolute
 //! difference is taken, then mean ± sd over seeds. A guide ∝ n^{−1/2} is drawn for scale.
 use super::SeriesErr;
