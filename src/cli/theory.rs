@@ -109,8 +109,8 @@ pub struct ErrorsArgs {
 pub struct StaircaseArgs {
     #[command(flatten)]
     base: TheoryArgs,
-    /// Number of evenly spaced α in [0, 1/2).
-    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 50)]
+    /// Number of evenly spaced α in [0, 1/2) (1 to 100000).
+    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 50)]
     alpha_grid: usize,
     /// Highest number of spikes considered.
     #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 4)]

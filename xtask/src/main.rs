@@ -2,6 +2,7 @@
 use anyhow::{Result, bail};
 
 mod bench;
+mod report;
 mod reproduce;
 
 fn main() -> Result<()> {

@@ -1,7 +1,8 @@
 //! `cargo xtask reproduce [--quick] [--out DIR] [--threads T] [--seeds K] [--fresh] [IDS...]`:
 //! builds the release binary once (`cargo build --release -p onestep`), then runs
-//! `onestep figure ID --out DIR` for every figure of docs/figures.md (or the ids given) and prints a
-//! summary with wall times. Default DIR: `out/figures`, or `out/figures-quick` with `--quick`.
+//! `onestep figure ID --out DIR` for every figure of docs/figures.md (or the ids given), prints a
+//! summary with wall times and writes DIR/report.md and DIR/report.html ([`crate::report`]).
+//! Default DIR: `out/figures`, or `out/figures-quick` with `--quick`.
 //! Points are cached under DIR/.cache, so an interrupted reproduction resumes where it stopped.
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -140,7 +141,21 @@ pub fn run(args: &[String]) -> Result<()> {
         );
     }
     println!("{:<16} {:>8} {total:>10.1}", "total", "");
-    println!("outputs in {}", out_dir.display());
+    let runs: Vec<crate::report::Run> = rows
+        .iter()
+        .map(|(id, ok, s)| crate::report::Run {
+            id: id.clone(),
+            ok: *ok,
+            wall_s: *s,
+        })
+        .collect();
+    let [md, html] = crate::report::write(&out_dir, &runs, a.quick, total)?;
+    println!(
+        "outputs in {}; report: {} and {}",
+        out_dir.display(),
+        md.display(),
+        html.display()
+    );
     let failed: Vec<&str> = rows.iter().filter(|r| !r.1).map(|r| r.0.as_str()).collect();
     if !failed.is_empty() {
         bail!("figures failed: {}", failed.join(", "));

@@ -335,8 +335,9 @@ def test_figure_writes_what_the_cli_writes(tmp_path: Path) -> None:
     r = cli("figure", "overlap", "--quick", "--fresh", "--threads", "1", "--out", str(cli_dir))
     assert r.returncode == 0, r.stderr
     assert m["files"] == ["overlap.csv", "overlap.svg", "overlap.png"]
+    # Besides the figure's files only the (hidden) lock of the output folder, as for the CLI.
     written = sorted(p.name for p in py_dir.iterdir() if p.is_file())
-    assert written == sorted([*m["files"], "overlap.manifest.json"])
+    assert written == sorted([*m["files"], "overlap.manifest.json", ".onestep.lock"])
     assert json.loads((py_dir / "overlap.manifest.json").read_text()) == m
     for name in ("overlap.csv", "overlap.svg"):
         assert (py_dir / name).read_bytes() == (cli_dir / name).read_bytes(), name
