@@ -2,7 +2,7 @@
 //! data URIs, nothing fetched) in the output folder of `cargo xtask reproduce`.
 //!
 //! For every figure: its picture, caption notes, and a table of theory against simulation built
-//! from its CSVs: every column pair `X_mean` / `theory_X` (and `sim_mean` / `theory`) where both
+//! from its CSVs: every column pair `X_mean` / `theory_X` (and a few pairs named otherwise) where both
 //! are numbers, with the number of rows compared, the median and the largest relative gap
 //! |sim − theory| / |theory|, where the largest sits, and how many rows lie more than three seed
 //! sds (`X_sd`) from the theory. Then the machine, backend, threads, version, git revision and
@@ -89,8 +89,16 @@ fn gaps_of(csv: &str, header: &[String], rows: &[Vec<String>]) -> Vec<Gap> {
             col(&theory).map(|_| (h.clone(), theory, Some(format!("{base}_sd"))))
         })
         .collect();
-    if col("sim_mean").is_some() && col("theory").is_some() {
-        pairs.push(("sim_mean".into(), "theory".into(), Some("sim_sd".into())));
+    // Pairs named otherwise: (simulation, theory, sd).
+    for (sim, theory, sd) in [
+        ("sim_mean", "theory", Some("sim_sd")),
+        ("sim_singular_value", "theory_location", None),
+        ("sim_f0_norm", "theory_bulk_edge", None),
+        ("f0_norm_mean", "theory_bulk_edge", Some("f0_norm_sd")),
+    ] {
+        if col(sim).is_some() && col(theory).is_some() {
+            pairs.push((sim.into(), theory.into(), sd.map(String::from)));
+        }
     }
     let labels: Vec<usize> = LABELS.iter().filter_map(|l| col(l)).collect();
     pairs
