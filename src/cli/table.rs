@@ -198,7 +198,7 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
             o.row(&format!("{label} {kname}"), sim, theory.and_then(finite));
         }
     }
-    path_table(&mut o, trials, &models);
+    path_table(&mut o, trials, &models, &cfg.lambdas, th);
     // How the selected equivalent models are built (nothing for models not asked for).
     let eq = &th.equivalents;
     let has = |k: &str| cfg.models.iter().any(|m| m.name() == k);
@@ -249,7 +249,13 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
 }
 
 /// The λ path, when there are several λ: test (train) error of every model at each λ.
-fn path_table(o: &mut Out, trials: &[Trial], models: &[(String, String)]) {
+fn path_table(
+    o: &mut Out,
+    trials: &[Trial],
+    models: &[(String, String)],
+    lambdas: &[f64],
+    th: &TheorySummary,
+) {
     // A trial with one λ writes no path; the summary has one only if the first trial's is there.
     if trials.first().is_none_or(|t| t.errors_path.is_empty()) {
         return;
@@ -259,29 +265,48 @@ fn path_table(o: &mut Out, trials: &[Trial], models: &[(String, String)]) {
         .map(|t| t.errors_path.len())
         .filter(|&l| l > 0)
         .min()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(lambdas.len());
     if len <= 1 {
         return;
     }
+    let header: Vec<String> = models.iter().map(|(m, _)| format!("{m:>20}")).collect();
+    let cell = |te: Option<f64>, tr: Option<f64>| match (te, tr) {
+        (Some(te), Some(tr)) => format!("{:>20}", format!("{} ({})", num(te), num(tr))),
+        _ => format!("{:>20}", "—"),
+    };
     o.line(format_args!(
         "λ path: test error (train) by model, simulation mean over trials"
     ));
-    let header: Vec<String> = models.iter().map(|(m, _)| format!("{m:>20}")).collect();
     o.line(format_args!("{:>10} {}", "λ", header.join(" ")));
-    for i in 0..len {
+    for (i, lambda) in lambdas.iter().enumerate().take(len) {
         let mean = |f: &dyn Fn(&Trial) -> Option<f64>| stat(trials.iter().map(f))?.mean;
         let cells: Vec<String> = models
             .iter()
             .map(|(m, _)| {
                 let err =
                     |f: fn(&Errors) -> f64| mean(&|t| t.errors_path.get(i)?.errors.get(m).map(f));
-                match (err(|e| e.test), err(|e| e.train)) {
-                    (Some(te), Some(tr)) => format!("{:>20}", format!("{} ({})", num(te), num(tr))),
-                    _ => format!("{:>20}", "—"),
-                }
+                cell(err(|e| e.test), err(|e| e.train))
             })
             .collect();
-        let lambda = mean(&|t| t.errors_path.get(i).map(|p| p.lambda)).unwrap_or(f64::NAN);
+        o.line(format_args!("{lambda:>10.4e} {}", cells.join(" ")));
+    }
+    if th.errors_path.len() < len {
+        return;
+    }
+    o.line(format_args!("λ path: theory, test error (train) by model"));
+    o.line(format_args!("{:>10} {}", "λ", header.join(" ")));
+    for (lambda, point) in lambdas.iter().zip(&th.errors_path).take(len) {
+        let cells: Vec<String> = models
+            .iter()
+            .map(|(m, _)| {
+                let e = point.errors.get(m);
+                cell(
+                    e.map(|e| e.test).and_then(finite),
+                    e.map(|e| e.train).and_then(finite),
+                )
+            })
+            .collect();
         o.line(format_args!("{lambda:>10.4e} {}", cells.join(" ")));
     }
 }
