@@ -78,6 +78,23 @@ fn suite<B: Backend>(c: &mut Criterion, b: &B) {
     }
     g.finish();
 
+    // The pipeline's tall-skinny product: (4n × n)·(n × n), as X̃·Wᵀ with n = 4d samples.
+    let mut g = c.benchmark_group("matmul_tall");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for &n in &sizes {
+        let (x, y) = (
+            b.from_dense(&pseudo_random(4 * n, n, 1)),
+            b.from_dense(&pseudo_random(n, n, 2)),
+        );
+        g.throughput(Throughput::Elements(8 * cube(n)));
+        g.bench_with_input(BenchmarkId::new(name, n), &n, |bench, _| {
+            bench.iter(|| black_box(b.matmul(&x, Op::N, &y, Op::T, 1.0)))
+        });
+    }
+    g.finish();
+
     // Gram of a 4n × n matrix (feature-matrix shape): n·(4n)·n useful flops (symmetric half).
     let mut g = c.benchmark_group("gram");
     g.sample_size(10)

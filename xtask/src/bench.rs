@@ -8,7 +8,8 @@
 //! `out/bench/bench.md` and `out/bench/bench.json` (each via a temporary file and a rename).
 //! With `--vs-numpy` it also times the B1 point of docs/performance.md: the release `onestep simulate`
 //! against `benches/numpy_baseline.py` (NumPy/SciPy in `.venv-bench`, created on demand), with
-//! the same thread count, and prints both ratios: NumPy / Rust and Rust / floor.
+//! the same thread count, and prints both ratios: NumPy / Rust and Rust / floor, the floor being
+//! B1's flop count over the best f64 matrix-product rate measured in the same run.
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,32 @@ use std::time::{Instant, SystemTime};
 
 /// B1 sizes (docs/performance.md).
 const B1: (usize, usize, usize, usize) = (1024, 1024, 4096, 8192);
-/// Machine peak used for the floor (docs/performance.md), flop/s.
-const PEAK: f64 = 78e9;
+/// The operations whose rate is this machine's floor: square and tall-skinny f64 products.
+const FLOOR_OPS: [&str; 2] = ["matmul", "matmul_tall"];
+
+/// The best f64 matrix-product rate this run measured (flop/s), and where: the fastest of
+/// [`FLOOR_OPS`] over every size and compiled backend.
+fn measured_peak(rows: &[Row]) -> Option<(f64, String)> {
+    rows.iter()
+        .filter(|r| FLOOR_OPS.contains(&r.op.as_str()))
+        .filter_map(|r| {
+            Some((
+                r.flops? / r.median_s,
+                format!("{} {} {}", r.op, r.backend, r.size),
+            ))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// B1's unavoidable work in flops (docs/performance.md): six matrix products (X·W₀ᵀ, the
+/// gradient, X̃·Wᵀ, X̃·W₀ᵀ, X_test·Wᵀ, X_test·W₀ᵀ: 2dN(4n + 2n_test)), two symmetric N × N Gram
+/// matrices of n × N features (nN² each) and one N × N symmetric eigendecomposition (≈ 4N³/3).
+fn b1_flops() -> f64 {
+    let (d, w, n, nt) = B1;
+    2.0 * (d * w) as f64 * (4 * n + 2 * nt) as f64
+        + 2.0 * (n * w * w) as f64
+        + 4.0 * (w as f64).powi(3) / 3.0
+}
 
 struct Row {
     op: String,
@@ -88,17 +113,20 @@ pub fn run(args: &[String]) -> Result<()> {
         );
     }
 
+    let peak = measured_peak(&rows).context(
+        "this run measured no matrix product (matmul, matmul_tall); the floor needs one",
+    )?;
     let b1 = if vs_numpy {
-        Some(vs_numpy_run(&root, &target, &out_dir, threads)?)
+        Some(vs_numpy_run(&root, &target, &out_dir, threads, peak.0)?)
     } else {
         None
     };
-    let md = markdown(&rows, b1.as_ref(), threads);
+    let md = markdown(&rows, b1.as_ref(), threads, &peak);
     println!("{md}");
     write_atomic(&out_dir.join("bench.md"), &md)?;
     write_atomic(
         &out_dir.join("bench.json"),
-        &json(&rows, b1.as_ref(), threads),
+        &json(&rows, b1.as_ref(), threads, &peak),
     )?;
     eprintln!(
         "wrote {} and {}",
@@ -233,7 +261,7 @@ struct B1Result {
     floor_s: f64,
 }
 
-fn markdown(rows: &[Row], b1: Option<&B1Result>, threads: usize) -> String {
+fn markdown(rows: &[Row], b1: Option<&B1Result>, threads: usize, peak: &(f64, String)) -> String {
     let mut backends: Vec<&str> = rows.iter().map(|r| r.backend.as_str()).collect();
     backends.dedup();
     backends.sort_unstable();
@@ -277,7 +305,13 @@ fn markdown(rows: &[Row], b1: Option<&B1Result>, threads: usize) -> String {
         }
         md.push('\n');
     }
-    md.push_str("\nFlop counts: matmul 2n³; gram of a 4n × n matrix 4n³ (symmetric half); spd_solve n³/3 (Cholesky); eigensolvers: time only.\n");
+    md.push_str("\nFlop counts: matmul 2n³; matmul_tall (4n × n)·(n × n) 8n³; gram of a 4n × n matrix 4n³ (symmetric half); spd_solve n³/3 (Cholesky); eigensolvers: time only.\n");
+    let _ = writeln!(
+        md,
+        "\nFloor rate: **{:.1} GFLOP/s**, the best f64 product measured in this run ({}).",
+        peak.0 / 1e9,
+        peak.1
+    );
     if let Some(b) = b1 {
         let (d, w, n, nt) = B1;
         let _ = write!(
@@ -295,8 +329,13 @@ fn markdown(rows: &[Row], b1: Option<&B1Result>, threads: usize) -> String {
     md
 }
 
-fn json(rows: &[Row], b1: Option<&B1Result>, threads: usize) -> String {
-    let mut s = format!("{{\n  \"threads\": {threads},\n  \"results\": [\n");
+fn json(rows: &[Row], b1: Option<&B1Result>, threads: usize, peak: &(f64, String)) -> String {
+    let mut s = format!(
+        "{{\n  \"threads\": {threads},\n  \"floor_gflops\": {:.4},\n  \"floor_measured_on\": \"{}\",\n  \"b1_flops\": {:e},\n  \"results\": [\n",
+        peak.0 / 1e9,
+        peak.1,
+        b1_flops()
+    );
     for (i, r) in rows.iter().enumerate() {
         let gf = r.flops.map_or("null".to_string(), |f| {
             format!("{:.4}", f / r.median_s / 1e9)
@@ -333,12 +372,15 @@ fn read_wall(path: &Path) -> Result<f64> {
     json_num(&text, "wall_time_s").with_context(|| format!("no wall_time_s in {}", path.display()))
 }
 
-fn vs_numpy_run(root: &Path, target: &Path, out_dir: &Path, threads: usize) -> Result<B1Result> {
+fn vs_numpy_run(
+    root: &Path,
+    target: &Path,
+    out_dir: &Path,
+    threads: usize,
+    peak: f64,
+) -> Result<B1Result> {
     let (d, w, n, nt) = B1;
-    let flops = 2.0 * (d * w) as f64 * (4 * n + 2 * nt) as f64
-        + 2.0 * (n * w * w) as f64
-        + 4.0 * (w as f64).powi(3) / 3.0;
-    let floor_s = flops / PEAK;
+    let floor_s = b1_flops() / peak;
 
     // NumPy environment, on demand.
     let venv = root.join(".venv-bench");
