@@ -74,7 +74,7 @@ pub fn run<B: Backend>(
         title: format!("Ridge errors after one step against α (d = N = {d}, n = 4d)"),
         panels,
         columns: 2,
-        caption: Some("Markers: network (mean ± sd). Lines: simulated spiked (solid) and conditional-Gaussian (dashed) equivalents on the same data; crosses: finite-α spiked-equivalent theory. Steps: infinite-spike models ℓ = 1 (α < 1/4) and ℓ = 2 (simulated). Horizontal: RF and the fitted best linear predictor. Dashed verticals: thresholds. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2. Test errors include σ_ε² = 0.01.".into()),
+        caption: Some("Markers: network (mean ± sd). Lines: simulated spiked (solid) and conditional-Gaussian (dashed) equivalents on the same data; crosses: finite-α spiked-equivalent theory; dotted: the finite-n theory of the network at these d, N, n (docs/theory.md §10). Steps: infinite-spike models ℓ = 1 (α < 1/4) and ℓ = 2 (simulated). Horizontal: RF and the fitted best linear predictor. Dashed verticals: thresholds. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2. Test errors include σ_ε² = 0.01.".into()),
     };
     Ok(FigureData {
         id: ID,
@@ -154,15 +154,21 @@ fn triple(e: &onestep_theory::Errors) -> [f64; 3] {
     [e.train, e.test, e.test_clean]
 }
 
-/// The theory value drawn beside model `key`, and what it is.
+/// The theory value drawn beside model `key`, and what it is: for the network its finite-n
+/// theory (docs/theory.md §10), for its equivalents the finite-α spiked theory.
 fn theory_for(
     key: &str,
     spiked: Option<onestep_theory::Errors>,
+    network: Option<onestep_theory::Errors>,
     lim: &Limits,
     cfg: &ValidConfig,
 ) -> ([f64; 3], &'static str) {
     match key {
-        "nn" | "spiked" | "cget" => (
+        "nn" => (
+            network.map_or([f64::NAN; 3], |e| triple(&e)),
+            "finite-n network theory",
+        ),
+        "spiked" | "cget" => (
             spiked.map_or([f64::NAN; 3], |e| triple(&e)),
             "finite-α spiked equivalent",
         ),
@@ -182,6 +188,8 @@ fn theory_for(
 struct Summary {
     by_key: BTreeMap<&'static str, Vec<(f64, ErrTriple)>>,
     spiked_theory: Vec<(f64, Option<onestep_theory::Errors>)>,
+    /// The finite-n theory of the network per α (docs/theory.md §10).
+    network_theory: Vec<(f64, Option<onestep_theory::Errors>)>,
     present: BTreeSet<String>,
     missing: Vec<&'static str>,
 }
@@ -205,6 +213,7 @@ fn summarise(
     let mut sum = Summary {
         by_key: BTreeMap::new(),
         spiked_theory: Vec::new(),
+        network_theory: Vec::new(),
         missing: missing_models(all_keys(), &present),
         present,
     };
@@ -212,9 +221,13 @@ fn summarise(
         let cfg = check(ID, &target.config(a), opts)?;
         let sp = onestep_theory::spiked_errors(&lim.setting, a, cfg.eta0, cfg.n as f64).ok();
         sum.spiked_theory.push((a, sp));
+        let nt = onestep_pipeline::theory::network_theory(&cfg)
+            .ok()
+            .map(|r| r.errors);
+        sum.network_theory.push((a, nt));
         for key in all_keys().filter(|k| sum.present.contains(*k)) {
             let stats = METRICS.map(|m| error_mean_sd(g, key, m));
-            let (theory, kind) = theory_for(key, sp, &lim, &cfg);
+            let (theory, kind) = theory_for(key, sp, nt, &lim, &cfg);
             let mut row: Vec<Cell> = vec![
                 target.name.into(),
                 target.d.into(),
@@ -283,18 +296,24 @@ fn error_panel(
             Series::new("cond. Gaussian equivalent (simulation)", Mark::Dashed, cg).with_color(2),
         );
     }
-    let th: Vec<(f64, f64)> = sum
-        .spiked_theory
-        .iter()
-        .map(|(a, e)| {
-            (
-                *a,
-                e.map_or(f64::NAN, |e| if mi == 0 { e.train } else { e.test }),
-            )
-        })
-        .collect();
-    p.series
-        .push(Series::new("spiked equivalent (theory)", Mark::Crosses, th).with_color(6));
+    let curve = |pts: &[(f64, Option<onestep_theory::Errors>)]| -> Vec<(f64, f64)> {
+        pts.iter()
+            .map(|(a, e)| {
+                (
+                    *a,
+                    e.map_or(f64::NAN, |e| if mi == 0 { e.train } else { e.test }),
+                )
+            })
+            .collect()
+    };
+    p.series.push(
+        Series::new("spiked equivalent (theory)", Mark::Crosses, curve(&sum.spiked_theory))
+            .with_color(6),
+    );
+    p.series.push(
+        Series::new("network (finite-n theory)", Mark::Dotted, curve(&sum.network_theory))
+            .with_color(0),
+    );
     p.series.push(markers_with_err(
         format!("network (mean ± sd, {seeds} seeds)"),
         col("nn"),
