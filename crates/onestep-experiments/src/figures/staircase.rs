@@ -182,6 +182,7 @@ pub fn run<B: Backend>(
         let mut p = Panels::new(pair.title);
         let fine = limit_curve(pair.key, &s, &mut theory_t, &mut p)?;
         spiked_curve(pair.key, &s, &fine, &levels, &mut p, &mut manifest.notes);
+        network_curve(pair, opts, &fine, &levels, &mut p, &mut manifest.notes);
         for (li, lv) in levels.iter().enumerate() {
             let (tr, te, n) = simulate(b, opts, ctx, pair, lv, &s, &mut sim_t)?;
             total += n;
@@ -196,9 +197,9 @@ pub fn run<B: Backend>(
         let lines = threshold_lines(&ref_cfg.act_stats, 2..=MAX_ELL, f64::INFINITY);
         p.train.vlines.extend(lines.iter().cloned());
         p.test.vlines.extend(lines);
-        // The network at the largest d against the finite-α theory drawn for that d.
+        // The network at the largest d against its finite-n theory drawn for that d.
         for (what, panel) in [("training", &p.train), ("test", &p.test)] {
-            let theory = panel.series.iter().find(|s| s.name.starts_with("finite-α"));
+            let theory = panel.series.iter().find(|s| s.name.starts_with("network, finite-n"));
             let sim = panel.series.iter().rfind(|s| s.name.starts_with("network"));
             if let (Some(t), Some(sim)) = (theory, sim)
                 && let Some((a, y, th)) = largest_gap(sim, &t.points, 0.05)
@@ -233,10 +234,10 @@ pub fn run<B: Backend>(
         seeds,
         total,
     );
-    let mut caption = "Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)∘ᵏ), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d. Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".to_string();
+    let mut caption = "Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)∘ᵏ), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d; dashed: the finite-n theory of the network at the largest d (docs/theory.md §10). Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".to_string();
     if !gaps.is_empty() {
         let gap = format!(
-            "The network at the largest d and the finite-α theory part beyond the seed spread ({}); an open point, docs/theory.md §8.",
+            "The network at the largest d and its finite-n theory part beyond the seed spread ({}); an open point, docs/theory.md §10.6.",
             gaps.join("; ")
         );
         caption = format!("{caption} {gap}");
@@ -306,6 +307,55 @@ fn limit_curve(
 
 /// Finite-α spiked equivalent at the largest d on every fourth α of `fine` (dotted): where the
 /// finite-n points head. Failures are NaN, with a note saying how many and why.
+/// The finite-n theory of the network (docs/theory.md §10) at the largest d, on every 4th α of
+/// `fine`, drawn dashed; failures are NaN, with a note.
+fn network_curve(
+    pair: &Pair,
+    opts: &Options,
+    fine: &[f64],
+    levels: &[Level],
+    p: &mut Panels,
+    notes: &mut Vec<String>,
+) {
+    let d_max = levels.iter().map(|l| l.d).max().unwrap_or(1);
+    let nan = onestep_theory::Errors {
+        train: f64::NAN,
+        test: f64::NAN,
+        test_clean: f64::NAN,
+    };
+    let mut failed = Vec::new();
+    let pts: Vec<(f64, onestep_theory::Errors)> = fine
+        .iter()
+        .step_by(4)
+        .map(|&a| {
+            let r = check(ID, &pair.config(opts, d_max, a), opts)
+                .map_err(|e| e.to_string())
+                .and_then(|cfg| {
+                    onestep_pipeline::theory::network_theory(&cfg).map_err(|e| e.to_string())
+                });
+            match r {
+                Ok(rep) => (a, rep.errors),
+                Err(e) => {
+                    failed.push(e);
+                    (a, nan)
+                }
+            }
+        })
+        .collect();
+    if let Some(why) = failed.first() {
+        notes.push(format!(
+            "{}: the finite-n network theory failed at {} α values: {why}",
+            pair.key,
+            failed.len()
+        ));
+    }
+    p.theory(
+        &format!("network, finite-n theory, d = {d_max}"),
+        Mark::Dashed,
+        &pts,
+    );
+}
+
 fn spiked_curve(
     key: &str,
     s: &Setting,
