@@ -44,10 +44,13 @@ pub fn run<B: Backend>(
                 .map_err(theory_error(ID))?;
             table.push(curves.add(g, tname, d, n, &th));
         }
-        curves.draw(tname, 2 * ti, &mut p_inner, &mut p_norm);
+        // Both targets have c*₁ = 1, so their ⟨β,β*⟩ theory lines coincide: the second is dotted
+        // over the first's solid line, so both stay visible.
+        let mark = if ti == 0 { Mark::Line } else { Mark::Dotted };
+        curves.draw(tname, 2 * ti, mark, &mut p_inner, &mut p_norm);
         manifest.configs.insert(format!("target {tname}"), base);
     }
-    p_inner.y_range = Some((0.0, 1.15));
+    // The range follows the data, error bars included (a fixed top clipped them at small n/d).
     describe(
         &mut manifest,
         [
@@ -184,12 +187,13 @@ impl Curves {
         ]
     }
 
-    /// Adds target `tname`'s series to the panels in palette colours `c` and `c + 1`.
-    fn draw(self, tname: &str, c: usize, p_inner: &mut Panel, p_norm: &mut Panel) {
+    /// Adds target `tname`'s series to the panels in palette colours `c` and `c + 1`, its ⟨β,β*⟩
+    /// theory drawn as `inner`.
+    fn draw(self, tname: &str, c: usize, inner: Mark, p_inner: &mut Panel, p_norm: &mut Panel) {
         p_inner.series.push(
             Series::new(
                 format!("⟨β,β*⟩, target {tname} (theory)"),
-                Mark::Line,
+                inner,
                 self.t_inner,
             )
             .with_color(c),
