@@ -1,9 +1,90 @@
-//! The README against the program: its JSON schema tables against a real `onestep simulate
-//! --json` output (every documented key exists, every key that exists is documented), and its
-//! Python example runs as written elsewhere (crates/onestep-py/tests).
+//! The README against the program: its commands run as written (the headline simulation at its
+//! own sizes with `ONESTEP_SLOW=1`, its numbers checked; at 1/16 of the sizes otherwise), and its
+//! JSON schema tables against a real `onestep simulate --json` output (every documented key
+//! exists, every key that exists is documented). Its Python example runs in crates/onestep-py/tests.
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::Command;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// The lines of the README's `sh` blocks.
+fn shell_lines() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for l in readme().lines() {
+        match (inside, l.trim_start().starts_with("```")) {
+            (false, true) => inside = l.trim() == "```sh",
+            (true, true) => inside = false,
+            (true, false) => out.push(l.trim().to_string()),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_readme_commands_run_as_written() {
+    let slow = std::env::var("ONESTEP_SLOW").is_ok_and(|v| v == "1");
+    let lines = shell_lines();
+    assert!(!lines.is_empty(), "the README has no sh block");
+    let dir = std::env::temp_dir().join(format!("onestep-readme-cmd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for line in &lines {
+        if line == "cargo test --workspace --release" {
+            continue; // this very test suite
+        }
+        let args = line
+            .strip_prefix("cargo run --release -- ")
+            .unwrap_or_else(|| panic!("README command not covered by this test: {line}"));
+        let mut args: Vec<String> = args.split_whitespace().map(String::from).collect();
+        if !slow {
+            // The same command at 1/16 of the sizes.
+            for i in 0..args.len().saturating_sub(1) {
+                if ["--d", "--width", "--n"].contains(&args[i].as_str()) {
+                    let v: usize = args[i + 1].parse().unwrap();
+                    args[i + 1] = (v / 16).to_string();
+                }
+            }
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_onestep"))
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("NN test"), "{stdout}");
+        let doc: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+        if slow {
+            // The numbers the README quotes for this command (α = 0.3, d = 2048, 3 trials).
+            let s = &doc["summary"];
+            let sim = s["errors"]["nn"]["test"].as_f64().unwrap();
+            let spiked = s["theory"]["errors"]["spiked"]["test"].as_f64().unwrap();
+            let network = s["theory"]["errors"]["nn"]["test"].as_f64().unwrap();
+            assert!(
+                (sim - 1.13).abs() < 0.05,
+                "NN test {sim}, README: about 1.13"
+            );
+            assert!(
+                (spiked - 1.07).abs() < 0.01,
+                "spiked theory {spiked}, README: 1.07"
+            );
+            assert!(
+                (network - 1.12).abs() < 0.01,
+                "network theory {network}, README: 1.12"
+            );
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
 
 /// Model keys, written `<model>` in the README.
 const MODELS: [&str; 9] = [
