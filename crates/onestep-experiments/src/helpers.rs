@@ -189,6 +189,14 @@ pub(crate) fn largest_gap(
         .map(|(_, p)| p)
 }
 
+/// Appends `gap` (where theory and simulation part, a sentence) to the figure's caption and to
+/// the manifest's notes, so the picture and the data both say it.
+pub(crate) fn state_gap(caption: &mut String, notes: &mut Vec<String>, gap: String) {
+    caption.push(' ');
+    caption.push_str(&gap);
+    notes.push(gap);
+}
+
 /// Whether the Hermite coefficient c_k is present and non-zero (|c_k| > 1e-12).
 pub(crate) fn has_coeff(act: &FnStats, k: usize) -> bool {
     act.coeff(k).is_some_and(|c| c.abs() > 1e-12)

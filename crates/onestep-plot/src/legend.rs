@@ -48,20 +48,25 @@ pub(crate) fn strip_rows(entries: &[LegendEntry], width: f64) -> Vec<Vec<(f64, &
     rows
 }
 
+/// One legend entry starting at `x` on the centre line `cy`: its swatch, then its name.
+fn write_entry(s: &mut String, e: &LegendEntry, x: f64, cy: f64, font: f64) {
+    let (sx0, sx1) = (x + 8.0, x + 34.0);
+    swatch(s, e, sx0, sx1, cy);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" font-size="{font}">{}</text>"#,
+        num(sx1 + 6.0),
+        num(cy + 4.0),
+        esc(&e.name)
+    );
+}
+
 /// Draws the shared legend with its first row's centre line at `y0 + STRIP_ROW / 2`.
 pub(crate) fn write_strip(s: &mut String, entries: &[LegendEntry], width: f64, y0: f64) {
     for (r, row) in strip_rows(entries, width).iter().enumerate() {
         let cy = y0 + STRIP_ROW * (r as f64 + 0.5);
         for &(x, e) in row {
-            let (sx0, sx1) = (x + 8.0, x + 34.0);
-            swatch(s, e, sx0, sx1, cy);
-            let _ = writeln!(
-                s,
-                r#"<text x="{}" y="{}" font-size="{STRIP_FONT}">{}</text>"#,
-                num(sx1 + 6.0),
-                num(cy + 4.0),
-                esc(&e.name)
-            );
+            write_entry(s, e, x, cy, STRIP_FONT);
         }
     }
 }
@@ -241,16 +246,7 @@ impl Panel {
             num(h)
         );
         for (k, e) in entries.iter().enumerate() {
-            let cy = ly + 4.0 + row * (k as f64 + 0.5);
-            let (sx0, sx1) = (lx + 8.0, lx + 34.0);
-            swatch(s, e, sx0, sx1, cy);
-            let _ = writeln!(
-                s,
-                r#"<text x="{}" y="{}" font-size="{font}">{}</text>"#,
-                num(sx1 + 6.0),
-                num(cy + 4.0),
-                esc(&e.name)
-            );
+            write_entry(s, e, lx, ly + 4.0 + row * (k as f64 + 0.5), font);
         }
     }
 }

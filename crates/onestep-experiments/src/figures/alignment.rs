@@ -207,8 +207,7 @@ pub fn run<B: Backend>(
             "Theory and simulation part beyond the seed spread where the spike is separated ({}); an open point, docs/theory.md §9.6.",
             parts.join("; ")
         );
-        caption = format!("{caption} {gap}");
-        manifest.notes.push(gap);
+        state_gap(&mut caption, &mut manifest.notes, gap);
     }
     let figure = Figure {
         title: "Alignment of the k-th left singular vector of F with the degree-k feature GS((X̃β)∘ᵏ)".into(),

@@ -240,8 +240,7 @@ pub fn run<B: Backend>(
             "The network at the largest d and its finite-n theory part beyond the seed spread ({}); an open point, docs/theory.md §10.6.",
             gaps.join("; ")
         );
-        caption = format!("{caption} {gap}");
-        manifest.notes.push(gap);
+        state_gap(&mut caption, &mut manifest.notes, gap);
     }
     let figure = Figure {
         title: "The staircase: limiting ridge errors against α, and the network at growing d".into(),
