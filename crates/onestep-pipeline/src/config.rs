@@ -14,6 +14,25 @@ pub const MAX_ETA0: f64 = 1e6;
 /// Largest E f(g)² of the activation and of the target: above it, features, labels and their
 /// squares leave the range of floating point at the sizes the pipeline runs.
 pub const MAX_SECOND_MOMENT: f64 = 1e100;
+/// The least value of each count flag (every other count may be 0): the command line's parsers and
+/// the Python binding word a negative count with the same rule as [`SimConfig::check`].
+pub const COUNT_MINIMUMS: [(&str, usize); 6] = [
+    ("d", 1),
+    ("width", 1),
+    ("n", 2),
+    ("n-test", 1),
+    ("trials", 1),
+    ("seeds", 1),
+];
+
+/// The least value of count flag `flag` ([`COUNT_MINIMUMS`]; 0 for the others).
+pub fn count_minimum(flag: &str) -> usize {
+    COUNT_MINIMUMS
+        .iter()
+        .find(|(f, _)| *f == flag)
+        .map_or(0, |&(_, m)| m)
+}
+
 /// Most λ values on one path.
 pub const MAX_LAMBDAS: usize = 1000;
 
@@ -253,13 +272,14 @@ impl SimConfig {
 
     /// Checks every value; `memory_limit` is the number of bytes the run may use.
     pub fn check(&self, memory_limit: f64) -> Result<ValidConfig, ConfigError> {
-        for (flag, v, min) in [
-            ("d", self.d, 1),
-            ("width", self.width, 1),
-            ("n", self.n, 2),
-            ("n-test", self.n_test, 1),
-            ("trials", self.trials, 1),
+        for (flag, v) in [
+            ("d", self.d),
+            ("width", self.width),
+            ("n", self.n),
+            ("n-test", self.n_test),
+            ("trials", self.trials),
         ] {
+            let min = count_minimum(flag);
             if v < min {
                 return Err(invalid(flag, v, format!("an integer ≥ {min}")));
             }

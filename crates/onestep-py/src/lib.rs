@@ -33,7 +33,9 @@ fn failed(e: impl Display) -> PyErr {
 
 /// A non-negative integer argument as the CLI's unsigned flag, or `ValueError` naming the flag.
 fn unsigned(flag: &str, v: i64) -> PyResult<usize> {
-    usize::try_from(v).map_err(|_| bad_input(format!("--{flag}: got {v}; allowed: an integer ≥ 0")))
+    let min = onestep::pipeline::config::count_minimum(flag);
+    usize::try_from(v)
+        .map_err(|_| bad_input(format!("--{flag}: got {v}; allowed: an integer ≥ {min}")))
 }
 
 /// The threads and backend of a run, as `--threads` and `--backend` choose them (threads capped

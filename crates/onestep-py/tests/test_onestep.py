@@ -212,6 +212,9 @@ def test_theory_network_equals_the_cli_and_what_simulate_reports(tmp_path: Path)
 
 ERROR_CASES = [
     (onestep.simulate, dict(alpha=0.7), ["simulate", "--alpha", "0.7"]),
+    (onestep.simulate, dict(d=-1), ["simulate", "--d", "-1"]),
+    (onestep.simulate, dict(n=-2), ["simulate", "--n", "-2"]),
+    (onestep.simulate, dict(seed=-3), ["simulate", "--seed", "-3"]),
     (onestep.simulate, dict(lam="0.1,"), ["simulate", "--lambda", "0.1,"]),
     (onestep.simulate, dict(lam=0.0), ["simulate", "--lambda", "0"]),
     (onestep.simulate, dict(activation="foo"), ["simulate", "--activation", "foo"]),
