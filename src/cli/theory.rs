@@ -24,8 +24,9 @@ pub enum TheoryCmd {
     Network(NetworkArgs),
 }
 
+/// The sizes, the step and the functions of `theory spikes` and `theory network`.
 #[derive(Args)]
-pub struct NetworkArgs {
+pub struct StepArgs {
     /// Input dimension d.
     #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
     d: usize,
@@ -41,11 +42,34 @@ pub struct NetworkArgs {
     /// Step prefactor η₀.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     eta0: f64,
+    #[command(flatten)]
+    f: FnArgs,
+}
+
+impl StepArgs {
+    /// The simulation configuration these flags describe (other fields at their defaults).
+    fn config(self) -> SimConfig {
+        SimConfig {
+            d: self.d,
+            width: self.width,
+            n: self.n,
+            alpha: self.alpha,
+            eta0: self.eta0,
+            activation: self.f.activation,
+            target: self.f.target,
+            noise: self.f.noise,
+            ..SimConfig::default()
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct NetworkArgs {
+    #[command(flatten)]
+    step: StepArgs,
     /// Ridge penalty λ.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     lambda: f64,
-    #[command(flatten)]
-    f: FnArgs,
     /// Residual in the gradient: only labels (r = y) has a finite-n theory.
     #[arg(long, default_value = "labels")]
     residual: String,
@@ -56,23 +80,8 @@ pub struct NetworkArgs {
 
 #[derive(Args)]
 pub struct SpikesArgs {
-    /// Input dimension d.
-    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
-    d: usize,
-    /// Width N.
-    #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true, default_value_t = 2048)]
-    width: usize,
-    /// Batch size n.
-    #[arg(long, value_parser = super::count::<2>, allow_negative_numbers = true, default_value_t = 8192)]
-    n: usize,
-    /// Step exponent α in η = η₀·n^α.
-    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
-    alpha: f64,
-    /// Step prefactor η₀.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    eta0: f64,
     #[command(flatten)]
-    f: FnArgs,
+    step: StepArgs,
     /// Write the result as JSON to this path.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -218,18 +227,7 @@ fn staircase(a: StaircaseArgs) -> Result<()> {
 
 fn spikes(a: SpikesArgs) -> Result<()> {
     // The same checks as `simulate` (sizes, α range, functions), without the memory bound.
-    let cfg = SimConfig {
-        d: a.d,
-        width: a.width,
-        n: a.n,
-        alpha: a.alpha,
-        eta0: a.eta0,
-        activation: a.f.activation,
-        target: a.f.target,
-        noise: a.f.noise,
-        ..SimConfig::default()
-    }
-    .check(f64::INFINITY)?;
+    let cfg = a.step.config().check(f64::INFINITY)?;
     if let Some(p) = &a.json {
         check_writable("--json", p)?;
     }
@@ -294,17 +292,9 @@ fn spikes(a: SpikesArgs) -> Result<()> {
 fn network(a: NetworkArgs) -> Result<()> {
     // The same checks as `simulate` (sizes, α, λ, functions), without the memory bound.
     let cfg = SimConfig {
-        d: a.d,
-        width: a.width,
-        n: a.n,
-        alpha: a.alpha,
-        eta0: a.eta0,
         lambda: a.lambda,
-        activation: a.f.activation,
-        target: a.f.target,
-        noise: a.f.noise,
         residual: a.residual,
-        ..SimConfig::default()
+        ..a.step.config()
     }
     .check(f64::INFINITY)?;
     if cfg.residual != onestep::net::Residual::Labels {
