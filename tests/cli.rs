@@ -258,6 +258,36 @@ fn theory_commands_print_errors() {
     );
     let (ok, _, err) = onestep(&["theory", "spikes", "--alpha", "0.7"]);
     assert!(!ok && err.contains("--alpha"), "{err}");
+    // A step so large (E σ*² = 24!) that float64 cannot resolve the network theory's low-rank
+    // system: one line naming what to lower; with a smaller step the same inputs work, and the
+    // large errors print in exponent form.
+    let he24 = format!("hermite:{}1", "0,".repeat(24));
+    let net = |eta0: &str| {
+        onestep(&[
+            "theory",
+            "network",
+            "--target",
+            &he24,
+            "--activation",
+            "hermite:0,1",
+            "--d",
+            "64",
+            "--width",
+            "64",
+            "--n",
+            "256",
+            "--eta0",
+            eta0,
+        ])
+    };
+    let (ok, _, err) = net("1");
+    assert!(
+        !ok && err.lines().count() == 1 && err.contains("lower --eta0"),
+        "{err}"
+    );
+    let (ok, out, err) = net("1e-6");
+    assert!(ok, "{err}");
+    assert!(out.contains("e23"), "{out}");
 }
 
 /// A closed stdout (`| head -1`) neither panics nor loses the JSON, for simulate and theory.

@@ -186,16 +186,19 @@ fn dir(name: &str) -> std::path::PathBuf {
     d
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+/// 64 cases from a fixed seed by default (seconds, and the same cases on every run);
+/// PROPTEST_CASES=N for a longer search and PROPTEST_RNG_SEED=S for other cases.
+fn config() -> ProptestConfig {
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse().ok());
+    ProptestConfig {
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(1)),
+        ..ProptestConfig::with_cases(env("PROPTEST_CASES").map_or(64, |c: u64| c as u32))
+    }
 }
 
 proptest! {
-    // 64 cases by default (seconds); PROPTEST_CASES=N for a longer search.
-    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases()) })]
+    #![proptest_config(config())]
 
     #[test]
     fn simulate_never_panics_or_lies(

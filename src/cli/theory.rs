@@ -177,10 +177,7 @@ fn errors(e: ErrorsArgs) -> Result<()> {
         a.f.target,
         short(a.f.noise)
     );
-    println!(
-        "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
-        e.train, e.test, e.test_clean
-    );
+    print_errors(e.train, e.test, e.test_clean);
     Ok(())
 }
 
@@ -325,9 +322,17 @@ fn network(a: NetworkArgs) -> Result<()> {
         cfg.noise,
         start.elapsed().as_secs_f64()
     );
-    println!(
-        "train      {:.6}\ntest       {:.6}\ntest_clean {:.6}",
-        e.train, e.test, e.test_clean
-    );
+    print_errors(e.train, e.test, e.test_clean);
     Ok(())
+}
+
+/// The three errors, six decimals, or exponent form where that would be long or zero.
+fn print_errors(train: f64, test: f64, test_clean: f64) {
+    for (k, v) in [("train", train), ("test", test), ("test_clean", test_clean)] {
+        if v != 0.0 && !(1e-4..1e6).contains(&v.abs()) {
+            println!("{k:<10} {v:.6e}");
+        } else {
+            println!("{k:<10} {v:.6}");
+        }
+    }
 }

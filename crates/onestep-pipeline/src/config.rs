@@ -65,9 +65,34 @@ pub enum ConfigError {
         need_gib: f64,
         avail_gib: f64,
     },
-    /// A theory error on no flag of its own.
-    #[error(transparent)]
-    Theory(#[from] onestep_theory::TheoryError),
+    /// A theory error on no flag of its own, with the flags to change.
+    #[error("{err}; {hint}", err = .0, hint = theory_hint(.0))]
+    Theory(onestep_theory::TheoryError),
+}
+
+// By hand rather than `#[from]`, which would also make the theory error the source and print
+// its message twice.
+impl From<onestep_theory::TheoryError> for ConfigError {
+    fn from(e: onestep_theory::TheoryError) -> Self {
+        ConfigError::Theory(e)
+    }
+}
+
+/// Which flags to change after a theory error that is not about one flag's value.
+fn theory_hint(e: &onestep_theory::TheoryError) -> &'static str {
+    use onestep_theory::TheoryError as T;
+    match e {
+        T::Singular { what, .. } if what.contains("network") => {
+            "lower --eta0 or the --target coefficients"
+        }
+        T::InvalidParameter { name, .. } if name.starts_with("eta") => "lower --eta0 or --alpha",
+        T::NoConvergence { .. } => "change --lambda, --activation or --target",
+        T::InvalidSpectrum { .. } => "change --d, --width or --n",
+        T::Singular { .. }
+        | T::InvalidParameter { .. }
+        | T::InvalidFnStats { .. }
+        | T::TooFewCoefficients { .. } => "change --activation or --target",
+    }
 }
 
 /// The theory's parameter names that are also command-line flags (of `onestep theory …`).

@@ -66,7 +66,11 @@ pub enum TheoryError {
     },
     /// A small dense system that should be positive definite was singular.
     #[error(
-        "singular {what} system (pivot {pivot:e}); the unpenalised / spike columns are linearly dependent in the limit"
+        "singular {what} system (relative pivot {pivot:.1e}); {}", if what.contains("network") {
+            "the step's spike outweighs the bulk by more than float64 resolves at these inputs"
+        } else {
+            "the unpenalised / spike columns are linearly dependent in the limit"
+        }
     )]
     Singular {
         /// Which system.
