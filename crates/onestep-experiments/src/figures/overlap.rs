@@ -26,7 +26,7 @@ pub fn run<B: Backend>(
     let seeds = opts.seed_list(5, 4);
     let targets = [("A", TARGET_A), ("B", TARGET_B)];
     let mut table = overlap_table();
-    let (mut p_inner, mut p_norm) = empty_panels(d);
+    let mut panels = empty_panels(d);
     let mut manifest = Manifest::default();
     let mut total = 0;
     for (ti, (tname, spec)) in targets.into_iter().enumerate() {
@@ -47,7 +47,7 @@ pub fn run<B: Backend>(
         // Both targets have c*₁ = 1, so their ⟨β,β*⟩ theory lines coincide: the second is dotted
         // over the first's solid line, so both stay visible.
         let mark = if ti == 0 { Mark::Line } else { Mark::Dotted };
-        curves.draw(tname, 2 * ti, mark, &mut p_inner, &mut p_norm);
+        curves.draw(tname, 2 * ti, mark, &mut panels);
         manifest.configs.insert(format!("target {tname}"), base);
     }
     // The range follows the data, error bars included (a fixed top clipped them at small n/d).
@@ -63,8 +63,8 @@ pub fn run<B: Backend>(
     );
     let figure = Figure {
         title: "Overlap of β = Xᵀy/n with the target direction β* against n/d".into(),
-        panels: vec![p_inner, p_norm],
-        columns: 2,
+        panels: panels.into(),
+        columns: 3,
         caption: Some(format!(
             "Markers: simulation (mean ± sd over {} seeds); lines: theory ⟨β,β*⟩ → c*₁, ‖β‖² → c*₁² + (Eσ*² + σ_ε²)·d/n, cos∠ = ⟨β,β*⟩/‖β‖. Target A: σ* = He₁; B: σ* = He₁ + He₂/√2; σ_ε = 0.1.",
             seeds.len()
@@ -124,18 +124,19 @@ fn overlap_table() -> Table {
     )
 }
 
-/// The two panels, without data: ⟨β,β*⟩ with cos∠, and ‖β‖².
-fn empty_panels(d: usize) -> (Panel, Panel) {
-    let mut p_inner = Panel::new(
-        format!("⟨β, β*⟩ and cos∠(β, β*), d = {d}"),
-        "n / d",
-        "overlap",
-    );
-    p_inner.x_log = true;
-    let mut p_norm = Panel::new(format!("‖β‖², d = {d}"), "n / d", "‖β‖²");
-    p_norm.x_log = true;
-    p_norm.y_log = true;
-    (p_inner, p_norm)
+/// The three panels, without data: ⟨β,β*⟩, cos∠ and ‖β‖², against n/d on a log axis.
+fn empty_panels(d: usize) -> [Panel; 3] {
+    let panel = |title: &str, y: &str, y_log: bool| {
+        let mut p = Panel::new(format!("{title}, d = {d}"), "n / d", y);
+        p.x_log = true;
+        p.y_log = y_log;
+        p
+    };
+    [
+        panel("⟨β, β*⟩", "⟨β, β*⟩", false),
+        panel("cos∠(β, β*)", "cos∠(β, β*)", false),
+        panel("‖β‖²", "‖β‖²", true),
+    ]
 }
 
 /// One target's curves against n/d: simulation (mean ± sd) and theory.
@@ -187,42 +188,22 @@ impl Curves {
         ]
     }
 
-    /// Adds target `tname`'s series to the panels in palette colours `c` and `c + 1`, its ⟨β,β*⟩
-    /// theory drawn as `inner`.
-    fn draw(self, tname: &str, c: usize, inner: Mark, p_inner: &mut Panel, p_norm: &mut Panel) {
-        p_inner.series.push(
-            Series::new(
-                format!("⟨β,β*⟩, target {tname} (theory)"),
-                inner,
-                self.t_inner,
-            )
-            .with_color(c),
-        );
-        p_inner.series.push(markers_with_err(
-            format!("⟨β,β*⟩, target {tname} (simulation)"),
-            self.inner,
-            c,
-        ));
-        p_inner.series.push(
-            Series::new(
-                format!("cos∠, target {tname} (theory)"),
-                Mark::Dashed,
-                self.t_cos,
-            )
-            .with_color(c + 1),
-        );
-        p_inner.series.push(markers_with_err(
-            format!("cos∠, target {tname} (simulation)"),
-            self.cosine,
-            c + 1,
-        ));
-        p_norm.series.push(
-            Series::new(format!("target {tname} (theory)"), Mark::Line, self.t_norm).with_color(c),
-        );
-        p_norm.series.push(markers_with_err(
-            format!("target {tname} (simulation)"),
-            self.norm,
-            c,
-        ));
+    /// Adds target `tname`'s series to the three panels in palette colour `c`, its theory
+    /// drawn as `theory`; every panel gets the same four names, so the legend is shared.
+    fn draw(self, tname: &str, c: usize, theory: Mark, panels: &mut [Panel; 3]) {
+        let curves = [
+            (self.t_inner, self.inner),
+            (self.t_cos, self.cosine),
+            (self.t_norm, self.norm),
+        ];
+        for (p, (th, sim)) in panels.iter_mut().zip(curves) {
+            p.series
+                .push(Series::new(format!("target {tname} (theory)"), theory, th).with_color(c));
+            p.series.push(markers_with_err(
+                format!("target {tname} (simulation)"),
+                sim,
+                c,
+            ));
+        }
     }
 }
