@@ -9,12 +9,26 @@
 use crate::files::{DirLock, lock_dir, remove_stale_temporaries, write_atomic};
 use crate::output::provenance;
 use anyhow::{Context, Result};
-use onestep_experiments::{FigureData, Options, PointCache, PointResult};
+use onestep_experiments::{ConfigFile, FigureData, Options, PointCache, PointResult};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// What a figure CSV's empty cells hold, as its manifest says.
 pub const CSV_MISSING: &str = "NaN: not applicable at this row (a model or quantity the row does not have), or a theory that is unavailable there (see notes)";
+
+/// Reads the grid file of `--config FILE` (its keys are checked when the figure runs).
+pub fn read_grid(path: &Path) -> Result<ConfigFile> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "--config: cannot read {}; give a TOML grid file (start from configs/ID.toml)",
+            path.display()
+        )
+    })?;
+    Ok(ConfigFile {
+        path: path.display().to_string(),
+        text,
+    })
+}
 
 /// Points cached as JSON files in one directory.
 struct DirCache {

@@ -331,3 +331,46 @@ fn points_come_from_the_cache_on_the_second_run() {
     assert_eq!(second.manifest.points_cached, first.manifest.points);
     assert_eq!(first.tables, second.tables);
 }
+
+/// A grid file replaces the built-in one (sizes and axes change, the manifest names the file),
+/// and a wrong key or an empty axis is refused naming the file, the line and the key.
+#[test]
+fn a_grid_file_sets_the_sizes_and_its_mistakes_are_named() {
+    let b = FaerBackend::new(0);
+    let with = |text: &str| {
+        let opts = Options {
+            config: Some(figures::ConfigFile {
+                path: "my.toml".into(),
+                text: text.into(),
+            }),
+            ..Options::new(true)
+        };
+        let mut progress = |_: &ProgressEvent<'_>| {};
+        let mut ctx = Ctx::new(&NoCache, &mut progress);
+        figures::run("errors", &b, &opts, &mut ctx)
+    };
+    let grid = "[full]\nd = 32\nn_test = 64\nalphas = [0.0, 0.3]\nseeds = 1\n\n\
+                [quick]\nd = 24\nn_test = 64\nalphas = [0.1, 0.3]\nseeds = 1\n";
+    let data = with(grid).unwrap();
+    let t = &data.tables[0];
+    let mut alphas = t.column("alpha");
+    alphas.dedup();
+    alphas.sort_by(f64::total_cmp);
+    alphas.dedup();
+    assert_eq!(alphas, [0.1, 0.3]);
+    assert!(t.column("d").iter().all(|&d| d == 24.0));
+    assert_eq!(data.manifest.grid.file, "my.toml");
+    assert_eq!(data.manifest.grid.section, "quick");
+
+    let e = with(&grid.replace("seeds = 1\n\n", "seedz = 1\n\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("my.toml:5 ") && e.contains("`seedz`"), "{e}");
+    let e = with(&grid.replace("[0.0, 0.3]", "[]"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "my.toml: [full]: `alphas` is empty; give at least one value"
+    );
+}

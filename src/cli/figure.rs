@@ -1,5 +1,5 @@
-//! `onestep figure ID --out DIR [--quick] [--threads T] [--seeds K]`: runs one figure of
-//! docs/figures.md into DIR (files and point cache: [`onestep::figure_files`]).
+//! `onestep figure ID --out DIR [--quick] [--threads T] [--seeds K] [--config FILE]`: runs one
+//! figure of docs/figures.md, with the grid of configs/ID.toml or FILE, into DIR (files and point cache: [`onestep::figure_files`]).
 //! `onestep figure list` prints the figures.
 use super::backend;
 use anyhow::{Context, Result, bail};
@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use onestep::experiments::{
     self as figures, Ctx, FIGURES, FigureData, Options, PointCache, ProgressEvent,
 };
-use onestep::figure_files::FigureDir;
+use onestep::figure_files::{FigureDir, read_grid};
 use onestep::files::memory_limit;
 use onestep::linalg::{Backend, BackendKind, on_backend};
 use std::path::PathBuf;
@@ -36,6 +36,9 @@ pub struct FigureArgs {
     /// Linear-algebra backend.
     #[arg(long, default_value = BackendKind::DEFAULT.name())]
     backend: String,
+    /// Grid file (sizes, axes, seeds) replacing the figure's built-in configs/ID.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Ignore (and overwrite) cached points.
     #[arg(long)]
     fresh: bool,
@@ -67,6 +70,7 @@ pub fn run(a: FigureArgs) -> Result<()> {
         seeds: a.seeds,
         base_seed: a.seed,
         memory_limit: memory_limit(),
+        config: a.config.as_deref().map(read_grid).transpose()?,
     };
     opts.check()?;
     let d = backend::dispatch(a.threads, &a.backend)?;

@@ -109,7 +109,7 @@ pub struct TheoryArgs {
 pub struct ErrorsArgs {
     #[command(flatten)]
     base: TheoryArgs,
-    /// Number of unpenalised polynomial columns (X̃β)^{∘k}, k ≤ ℓ; 0 is the RF baseline.
+    /// Number of unpenalised polynomial columns (X̃β)∘ᵏ, k ≤ ℓ; 0 is the RF baseline.
     #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 0)]
     ell: usize,
 }

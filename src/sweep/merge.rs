@@ -13,7 +13,7 @@
 //! | `beta_overlap`, `beta_norm2` | ⟨β, β*⟩ and ‖β‖², means over trials |
 //! | `spikes_detected`, `bulk_edge` | detected spikes of F and ‖F₀‖_op |
 //! | `top_1` … `top_8` | the largest singular values of F |
-//! | `alignment_1` … `alignment_3` | \|⟨u_k, GS((X̃β)^{∘k})⟩\| |
+//! | `alignment_1` … `alignment_3` | \|⟨u_k, GS((X̃β)∘ᵏ)⟩\| |
 //! | `err_M_train`, `err_M_train_penalised`, `err_M_test`, `err_M_test_clean` | errors of model M at the first λ: `nn`, `rf`, then every model any cell of the plan selects, in the `--models` list order |
 //! | `theory_spike_count`, `theory_beta_inner`, `theory_beta_norm2`, `theory_beta_cosine`, `theory_bulk_edge`, `theory_alignment_1` … `_3` | the theory's predictions |
 //! | `theory_M_train`, `theory_M_test`, `theory_M_test_clean` | the theory's errors for `rf` and every model with a theory (`spiked`, `inf_spike_1..3`, `best_linear`) |

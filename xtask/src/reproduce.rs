@@ -1,6 +1,7 @@
-//! `cargo xtask reproduce [--quick] [--out DIR] [--threads T] [--seeds K] [--fresh] [IDS...]`:
-//! builds the release binary once (`cargo build --release -p onestep`), then runs
-//! `onestep figure ID --out DIR` for every figure of docs/figures.md (or the ids given), prints a
+//! `cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--threads T] [--seeds K]
+//! [--fresh] [IDS...]`: builds the release binary once (`cargo build --release -p onestep`), then
+//! runs `onestep figure ID --out DIR --config CDIR/ID.toml` for every figure of docs/figures.md
+//! (or the ids given; CDIR is the workspace's `configs/` unless given), prints a
 //! summary with wall times and writes DIR/report.md and DIR/report.html ([`crate::report`]).
 //! Default DIR: `out/figures`, or `out/figures-quick` with `--quick`.
 //! Points are cached under DIR/.cache, so an interrupted reproduction resumes where it stopped.
@@ -12,6 +13,7 @@ use std::time::Instant;
 struct Args {
     quick: bool,
     out: Option<PathBuf>,
+    configs: Option<PathBuf>,
     pass: Vec<String>,
     ids: Vec<String>,
 }
@@ -20,6 +22,7 @@ fn parse(args: &[String]) -> Result<Args> {
     let mut a = Args {
         quick: false,
         out: None,
+        configs: None,
         pass: Vec::new(),
         ids: Vec::new(),
     };
@@ -29,13 +32,16 @@ fn parse(args: &[String]) -> Result<Args> {
             "--quick" => a.quick = true,
             "--fresh" => a.pass.push(x.clone()),
             "--out" => a.out = Some(it.next().context("--out needs a directory")?.into()),
+            "--configs" => {
+                a.configs = Some(it.next().context("--configs needs a directory")?.into());
+            }
             "--threads" | "--seeds" | "--seed" | "--backend" => {
                 let v = it.next().with_context(|| format!("{x} needs a value"))?;
                 a.pass.extend([x.clone(), v.clone()]);
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask reproduce [--quick] [--out DIR] [--threads T] [--seeds K] [--seed S] [--fresh] [IDS...]"
+                    "cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--threads T] [--seeds K] [--seed S] [--fresh] [IDS...]\n    CDIR/ID.toml is each figure's grid file (default: the workspace's configs/)"
                 );
                 std::process::exit(0);
             }
@@ -114,6 +120,16 @@ pub fn run(args: &[String]) -> Result<()> {
         })
     });
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let configs = a.configs.clone().unwrap_or_else(|| root.join("configs"));
+    for id in &ids {
+        let f = configs.join(format!("{id}.toml"));
+        if !f.is_file() {
+            bail!(
+                "no grid file {} for figure `{id}`; copy configs/{id}.toml there or leave out --configs",
+                f.display()
+            );
+        }
+    }
     let start = Instant::now();
     let mut rows = Vec::new();
     for id in &ids {
@@ -122,6 +138,8 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut cmd = Command::new(&bin);
         cmd.args(["figure", id, "--out"])
             .arg(&out_dir)
+            .arg("--config")
+            .arg(configs.join(format!("{id}.toml")))
             .args(&a.pass);
         if a.quick {
             cmd.arg("--quick");

@@ -32,7 +32,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
         "model",
         "the model: nn (the network), rf (random features), spiked, cget (conditional Gaussian equivalent), hermite, inf_spike_1/2 (infinite-spike models ℓ = 1, 2), best_linear",
     ),
-    ("k", "the polynomial degree k of the direction (X̃β)^{∘k}"),
+    ("k", "the polynomial degree k of the direction (X̃β)∘ᵏ"),
     (
         "degree",
         "the spike degree k (the outlier driven by c_k He_k)",
@@ -139,10 +139,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
         "plotted",
         "1 if the predicted location is drawn (finite and at most 2θ_k), else 0",
     ),
-    (
-        "alignment",
-        "the predicted alignment |⟨u_k, GS((X̃β)^{∘k})⟩|",
-    ),
+    ("alignment", "the predicted alignment |⟨u_k, GS((X̃β)∘ᵏ)⟩|"),
     (
         "sim_f0_norm",
         "simulated ‖F₀‖_op, the bulk edge before the step",
@@ -190,7 +187,7 @@ pub const FIGURE_COLUMNS: &[(&str, &str, &str)] = &[
     (
         "alignment",
         "sim_mean",
-        "simulated alignment |⟨u_k, GS((X̃β)^{∘k})⟩| of the k-th left singular vector of F, mean over seeds",
+        "simulated alignment |⟨u_k, GS((X̃β)∘ᵏ)⟩| of the k-th left singular vector of F, mean over seeds",
     ),
     ("alignment", "sim_sd", "the same, sd over seeds"),
     (

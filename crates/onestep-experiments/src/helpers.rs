@@ -75,13 +75,6 @@ fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-/// Evenly spaced grid `lo, lo + step, …` with `count` points.
-pub(crate) fn grid(lo: f64, step: f64, count: usize) -> Vec<f64> {
-    (0..count)
-        .map(|i| ((lo + step * i as f64) * 1e9).round() / 1e9)
-        .collect()
-}
-
 /// Marks the panel with a visible note (appended to an existing one).
 pub(crate) fn add_note(panel: &mut plot::Panel, text: &str) {
     panel.note = Some(match panel.note.take() {

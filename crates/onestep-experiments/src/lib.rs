@@ -12,7 +12,7 @@ pub mod points;
 pub mod registry;
 pub mod table;
 
-pub use options::{FigureInfo, MAX_SEEDS, Options, OptionsError};
+pub use options::{ConfigFile, FigureInfo, GridError, MAX_SEEDS, Options, OptionsError};
 pub use points::{Ctx, NoCache, Point, PointCache, PointKind, PointResult, ProgressEvent};
 pub use registry::{FIGURES, info, lookup, run};
 pub use table::{Cell, FigureData, Manifest, Table};
@@ -35,6 +35,8 @@ pub enum FigureError {
         label: String,
         message: String,
     },
+    #[error(transparent)]
+    Grid(#[from] GridError),
     #[error("theory for figure `{figure}`: {source}")]
     Theory {
         figure: &'static str,

@@ -1,6 +1,8 @@
-//! What describes a figure ([`FigureInfo`]) and how one is run ([`Options`]); no dependencies
-//! inside the crate, so every other module can use them.
-use serde::Serialize;
+//! What describes a figure ([`FigureInfo`]), how one is run ([`Options`]) and its grid file
+//! ([`ConfigFile`], read by [`Options::grid`]); no dependencies inside the crate, so every other
+//! module can use them.
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// One entry of the figure registry.
 #[derive(Clone, Copy, Debug)]
@@ -11,6 +13,8 @@ pub struct FigureInfo {
     pub paper: &'static str,
     /// What it shows.
     pub description: &'static str,
+    /// Its built-in grid file, `configs/ID.toml` (sizes, axes, seeds; [`Options::grid`]).
+    pub config: &'static str,
 }
 
 /// How a figure is run.
@@ -21,12 +25,72 @@ pub struct FigureInfo {
 /// | `seeds` | seeds per point, overriding the figure's default |
 /// | `base_seed` | seed of the first repetition; repetition r uses `base_seed + r` |
 /// | `memory_limit` | bytes one trial may use (see [`onestep_pipeline::SimConfig::check`]) |
+/// | `config` | a grid file replacing the figure's built-in `configs/ID.toml` |
 #[derive(Clone, Debug, Serialize)]
 pub struct Options {
     pub quick: bool,
     pub seeds: Option<usize>,
     pub base_seed: u64,
     pub memory_limit: f64,
+    pub config: Option<ConfigFile>,
+}
+
+/// A grid file given by the user: its path (for messages and the manifest) and its text.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigFile {
+    pub path: String,
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// Which grid file a figure read: its path (or `configs/ID.toml (built in)`), the section used
+/// (`full` or `quick`) and its text; recorded in the manifest.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GridUsed {
+    pub file: String,
+    pub section: String,
+    pub text: String,
+}
+
+/// A grid file that is not valid TOML or not this figure's: one line with the file, the line
+/// and what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GridError(pub String);
+
+/// One section (`[full]` or `[quick]`) of a figure's grid file; `check` refuses values that
+/// deserialize but cannot be run (empty axes, zero seeds).
+pub trait Section: DeserializeOwned {
+    /// `Err(key and what is allowed)` for a value that cannot be run.
+    fn check(&self) -> Result<(), String>;
+}
+
+/// A grid file: both sections, each checked, unknown sections refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GridFile<T> {
+    full: T,
+    quick: T,
+}
+
+/// `Err` naming `key` when `v` is empty.
+pub fn nonempty<T>(key: &str, v: &[T]) -> Result<(), String> {
+    if v.is_empty() {
+        Err(format!("`{key}` is empty; give at least one value"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `Err` naming `key` unless `seeds` is in 1..=[`MAX_SEEDS`].
+pub fn seeds_ok(key: &str, seeds: usize) -> Result<(), String> {
+    if (1..=MAX_SEEDS).contains(&seeds) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{key}` = {seeds}; allowed: an integer in 1..={MAX_SEEDS}"
+        ))
+    }
 }
 
 /// Most seeds per point (`--seeds`); figures' own defaults are far below it.
@@ -66,22 +130,65 @@ impl Options {
         Ok(())
     }
 
-    /// Quick or full options with the figures' default seeds and no memory limit.
+    /// Quick or full options with the figures' built-in grids and seeds and no memory limit.
     pub fn new(quick: bool) -> Self {
         Self {
             quick,
             seeds: None,
             base_seed: 0,
             memory_limit: f64::INFINITY,
+            config: None,
         }
     }
 
-    /// Seeds for a sweep whose default is `full` (full size) or `quick` (quick size).
-    pub fn seed_list(&self, full: usize, quick: usize) -> Vec<u64> {
-        let k = self
-            .seeds
-            .unwrap_or(if self.quick { quick } else { full })
-            .max(1);
+    /// The section of `info`'s grid file that this run uses (`[quick]` with `quick`, `[full]`
+    /// otherwise), from [`Options::config`] or the built-in file. Both sections are checked, so a
+    /// mistake in the one not used is found too.
+    pub fn grid<T: Section>(&self, info: &FigureInfo) -> Result<T, GridError> {
+        let GridUsed {
+            file: path, text, ..
+        } = self.grid_used(info);
+        let (path, text) = (path.as_str(), text.as_str());
+        let file: GridFile<T> = toml::from_str(text).map_err(|e| {
+            let at = e.span().map_or(String::new(), |s| {
+                let line = text[..s.start].matches('\n').count() + 1;
+                let shown = text.lines().nth(line - 1).unwrap_or("").trim();
+                format!(":{line} (`{shown}`)")
+            });
+            GridError(format!(
+                "{path}{at}: {}; the keys of figure `{}` are in configs/{}.toml and docs/figures.md",
+                e.message().trim_end(),
+                info.id,
+                info.id
+            ))
+        })?;
+        for (name, section) in [("full", &file.full), ("quick", &file.quick)] {
+            section
+                .check()
+                .map_err(|m| GridError(format!("{path}: [{name}]: {m}")))?;
+        }
+        Ok(if self.quick { file.quick } else { file.full })
+    }
+
+    /// The grid file `info` reads in this run: `--config`'s, or the built-in one.
+    pub fn grid_used(&self, info: &FigureInfo) -> GridUsed {
+        let (file, text) = match &self.config {
+            Some(c) => (c.path.clone(), c.text.clone()),
+            None => (
+                format!("configs/{}.toml (built in)", info.id),
+                info.config.to_string(),
+            ),
+        };
+        GridUsed {
+            file,
+            section: if self.quick { "quick" } else { "full" }.into(),
+            text,
+        }
+    }
+
+    /// Seeds for a sweep whose grid file asks for `default` per point (`--seeds` overrides).
+    pub fn seed_list(&self, default: usize) -> Vec<u64> {
+        let k = self.seeds.unwrap_or(default).max(1);
         // `check` keeps base_seed + r in range; saturate rather than wrap if it was not called.
         (0..k as u64)
             .map(|r| self.base_seed.saturating_add(r))

@@ -38,7 +38,7 @@ pub struct PointResult {
     pub bulk_edge: f64,
     #[serde(default)]
     pub spikes_detected: usize,
-    /// |⟨u_k, GS(t^{∘k})⟩|, k = 1..=3.
+    /// |⟨u_k, GS(t∘ᵏ)⟩|, k = 1..=3.
     #[serde(default)]
     pub alignment: Vec<f64>,
     /// Errors of every fitted model, by the keys of [`onestep_pipeline::Trial::errors`].

@@ -45,6 +45,7 @@ pub fn run<B: Backend>(
     data.manifest.points_computed = ctx.computed;
     data.manifest.points_cached = ctx.cached;
     data.manifest.compute_seconds = ctx.compute_seconds;
+    data.manifest.grid = opts.grid_used(fi);
     if opts.quick {
         // What quick mode cannot show, on the picture.
         let quick = "Quick mode: small sizes and few seeds, for a look in seconds; finite-size gaps to the theory are larger here and do not shrink reliably with n. Run without --quick for the figure's claims.";

@@ -1,5 +1,6 @@
 //! What a figure produces: CSV [`Table`]s of [`Cell`]s, the [`Manifest`] fields it contributes,
 //! and [`FigureData`], the bundle of tables, picture and manifest.
+use crate::options::GridUsed;
 use onestep_pipeline::SimConfig;
 use onestep_plot::Figure;
 use serde::Serialize;
@@ -169,6 +170,9 @@ pub struct Manifest {
     pub compute_seconds: f64,
     /// Caveats: missing theory or models, disagreements, what was left out and why.
     pub notes: Vec<String>,
+    /// The grid file the sizes, axes and seeds came from (a path, or `configs/ID.toml (built
+    /// in)`), the section used (`full` or `quick`) and the file's text.
+    pub grid: GridUsed,
 }
 
 /// What a figure produces.

@@ -88,7 +88,7 @@ pub fn spikes_detected(values: &[f64], bulk_edge: f64, margin: f64, exclude: usi
         .saturating_sub(exclude)
 }
 
-/// Orthonormalised polynomial features: g_k = Gram–Schmidt of t^{∘k} against t^{∘1..k−1}, unit norm,
+/// Orthonormalised polynomial features: g_k = Gram–Schmidt of t∘ᵏ against t^{∘1..k−1}, unit norm,
 /// for k = 1..=kmax (docs/model.md §4; u_k ≈ g_k).
 pub fn polynomial_directions(t: &[f64], kmax: usize) -> Vec<Vec<f64>> {
     let mut basis: Vec<Vec<f64>> = Vec::with_capacity(kmax);

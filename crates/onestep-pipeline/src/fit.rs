@@ -63,7 +63,7 @@ pub(crate) fn fit_features<B: Backend>(
     fit_path(b, &GramEigen::new(b, f)?, (f, ft), (&[], &[]), lab, lambdas)
 }
 
-/// t^{∘k}, entrywise.
+/// t∘ᵏ, entrywise.
 pub(crate) fn powers(t: &[f64], k: usize) -> Vec<f64> {
     t.iter().map(|x| x.powi(k as i32)).collect()
 }

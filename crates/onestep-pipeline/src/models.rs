@@ -8,10 +8,10 @@
 //! |---|---|---|
 //! | `nn` | F = σ(X̃Wᵀ), W = W₀ + ηG | σ(Wx) |
 //! | `rf` | F₀ = σ(X̃W₀ᵀ) | σ(W₀x) |
-//! | `spiked` | F₀ + Σ_k c₁^k c_k η^k (X̃β)^{∘k}(a^{∘k})ᵀ | σ(W₀x) + Σ_k c₁^k c_k η^k ⟨x,β⟩^k a^{∘k} |
+//! | `spiked` | F₀ + Σ_k c₁^k c_k η^k (X̃β)∘ᵏ(a∘ᵏ)ᵀ | σ(W₀x) + Σ_k c₁^k c_k η^k ⟨x,β⟩^k a∘ᵏ |
 //! | `cget` | c₀11ᵀ + c₁X̃W₀ᵀ + c_{>1}Z + the same spikes | the same with fresh Z rows |
 //! | `hermite` | σ_ℓ(X̃Wᵀ) + √(Eσ² − Σ_{k≤ℓ} k!c_k²)·Z | the same with fresh Z rows |
-//! | `inf_spike_ℓ` | F₀ plus UNPENALISED columns (X̃β)^{∘k}, k ≤ ℓ | σ(W₀x)ᵀâ + Σ_k γ̂_k⟨x,β⟩^k |
+//! | `inf_spike_ℓ` | F₀ plus UNPENALISED columns (X̃β)∘ᵏ, k ≤ ℓ | σ(W₀x)ᵀâ + Σ_k γ̂_k⟨x,β⟩^k |
 //! | `best_linear` | [1, X̃] by least squares (see below) | γ̂₀ + xᵀâ |
 //!
 //! Conventions and choices:
@@ -65,7 +65,7 @@ pub enum Model {
     Cget,
     /// Degree-ℓ Hermite truncation of σ on the updated pre-activations, plus noise.
     Hermite,
-    /// F₀ plus unpenalised columns (X̃β)^{∘k}, k ≤ ℓ (ℓ = 1, 2, 3).
+    /// F₀ plus unpenalised columns (X̃β)∘ᵏ, k ≤ ℓ (ℓ = 1, 2, 3).
     InfSpike(usize),
     /// Affine least squares on the raw inputs.
     BestLinear,
@@ -152,7 +152,7 @@ pub fn hermite_noise_sd(act: &FnStats, ell: usize) -> f64 {
 }
 
 /// The low-rank part Σ_k s_k·l_k m_kᵀ of the spiked equivalent on inputs with projections
-/// t = Xβ: returns the columns s_k·t^{∘k} (length n) and a^{∘k} (length N), with
+/// t = Xβ: returns the columns s_k·t∘ᵏ (length n) and a∘ᵏ (length N), with
 /// s_k = c₁^k c_k η^k (docs/model.md §4–§5).
 pub fn spike_columns(
     act: &FnStats,

@@ -116,7 +116,7 @@ pub struct TheorySummary {
     /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
     /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
     pub spike_locations: Vec<f64>,
-    /// Predicted |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1, 2, 3 (null: no separated degree-k spike).
+    /// Predicted |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 (null: no separated degree-k spike).
     pub alignment: Vec<Option<f64>>,
     /// The full spike prediction (strengths, locations, alignments per degree).
     pub spikes: Option<onestep_theory::SpikeReport>,

@@ -36,7 +36,7 @@ pub struct SpectrumStats {
     /// How the spectrum was computed: the pipeline needs every singular value (and ridge at every
     /// λ), so it always decomposes the Gram matrices fully (`gram-eigen`).
     pub method: &'static str,
-    /// |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1..=3.
+    /// |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1..=3.
     pub alignment: Vec<f64>,
     /// All singular values of F (for histograms; not written to JSON).
     #[serde(skip)]

@@ -3,7 +3,7 @@
 //! either resumes the other's). The figures are computed by `onestep_experiments::run`.
 use crate::{Runner, bad_input, failed, unsigned};
 use onestep::experiments::{self as figures, Ctx, FIGURES, Options};
-use onestep::figure_files::FigureDir;
+use onestep::figure_files::{FigureDir, read_grid};
 use onestep::files::memory_limit;
 use onestep::linalg::{Backend, on_backend};
 use pyo3::prelude::*;
@@ -22,7 +22,7 @@ pub fn figure_list() -> Vec<(&'static str, &'static str, &'static str)> {
 /// Runs figure `id` and writes its files to `out` (created if missing); returns the manifest as
 /// JSON (the content of `out/ID.manifest.json`).
 #[pyfunction]
-#[pyo3(signature = (id, *, out, quick, seeds, seed, threads, backend, fresh))]
+#[pyo3(signature = (id, *, out, quick, seeds, seed, threads, backend, fresh, config))]
 #[allow(clippy::too_many_arguments)]
 pub fn figure(
     py: Python<'_>,
@@ -34,6 +34,7 @@ pub fn figure(
     threads: i64,
     backend: &str,
     fresh: bool,
+    config: Option<PathBuf>,
 ) -> PyResult<String> {
     figures::lookup(id).map_err(bad_input)?;
     let seeds = seeds.map(|s| unsigned("seeds", s)).transpose()?;
@@ -48,6 +49,11 @@ pub fn figure(
         seeds,
         base_seed,
         memory_limit: memory_limit(),
+        config: config
+            .as_deref()
+            .map(read_grid)
+            .transpose()
+            .map_err(|e| bad_input(format!("{e:#}")))?,
     };
     opts.check().map_err(|e| bad_input(e.to_string()))?;
     let runner = Runner::new(threads, backend)?;
@@ -61,7 +67,11 @@ pub fn figure(
                 figures::run(id, &b, &opts, &mut ctx).map(|f| (f, b.name(), b.threads()))
             })
         })
-        .map_err(|e| failed(anyhow::Error::new(e).context(format!("figure {id}"))))?;
+        .map_err(|e| match e {
+            // A grid file that is not this figure's is the caller's input, like a bad argument.
+            figures::FigureError::Grid(g) => bad_input(g),
+            e => failed(anyhow::Error::new(e).context(format!("figure {id}"))),
+        })?;
     let wall = start.elapsed().as_secs_f64();
     py.detach(|| dir.write(&data, &opts, name, used, wall))
         .map(|w| w.manifest)

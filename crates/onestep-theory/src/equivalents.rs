@@ -4,7 +4,7 @@
 //! items 1–5). Derivation and validation: `docs/theory.md`.
 //!
 //! Conventions (docs/model.md §5): `â = argmin (1/n)‖ỹ − Fa − Pγ‖² + λ‖a‖²`, λ NOT multiplied by
-//! n inside the norm; F = F₀ = σ(X̃W₀ᵀ) is penalised, the columns P = (X̃β)^{∘k} (k in the
+//! n inside the norm; F = F₀ = σ(X̃W₀ᵀ) is penalised, the columns P = (X̃β)∘ᵏ (k in the
 //! degree set) are not. `noise` is the label-noise standard deviation σ_ε.
 //!
 //! Route (docs/model.md §6.1):
@@ -316,7 +316,7 @@ fn too_high(name: &'static str, k: usize) -> TheoryError {
     }
 }
 
-/// Errors of the infinite-spike model with unpenalised columns (X̃β)^{∘k}, k ∈ `degrees`
+/// Errors of the infinite-spike model with unpenalised columns (X̃β)∘ᵏ, k ∈ `degrees`
 /// (empty: the RF baseline), with the bulk spectrum given explicitly.
 pub fn errors_with_spectrum(
     s: &Setting,
@@ -405,7 +405,7 @@ pub fn errors_with_spectrum(
     })
 }
 
-/// Errors of the infinite-spike model with unpenalised columns (X̃β)^{∘k} for an explicit
+/// Errors of the infinite-spike model with unpenalised columns (X̃β)∘ᵏ for an explicit
 /// degree set, bulk spectrum Marchenko–Pastur.
 pub fn errors_for_degrees(s: &Setting, degrees: &[usize]) -> Result<Errors, TheoryError> {
     errors_with_spectrum(s, degrees, &Spectrum::MarchenkoPastur)

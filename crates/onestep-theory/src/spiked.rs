@@ -1,5 +1,5 @@
 //! Finite-α spiked equivalent (docs/model.md §5 item 1, §6.1 item 6): ridge on
-//! `F = F₀ + Σ_k c₁^k c_k η^k (X̃β)^{∘k} (a^{∘k})ᵀ`, every column penalised, η = η₀ n^α,
+//! `F = F₀ + Σ_k c₁^k c_k η^k (X̃β)∘ᵏ (a∘ᵏ)ᵀ`, every column penalised, η = η₀ n^α,
 //! a ~ N(0, I_N/N), at finite n (N = ψn/φ). Smooth in α, it tends to the RF baseline as
 //! η → 0 and to the infinite-spike model with the same degrees as η → ∞.
 //!
@@ -9,7 +9,7 @@
 //! c₀ ≠ 0, the constant), M ∈ ℝ^{N×r} independent of A, G = E[l lᵀ], H = MᵀM:
 //! `(1/n)uᵀRv → m⟨u,v⟩ − m⟨u,l⟩ᵀ (G + (m𝔲H)⁻¹)⁻¹ ⟨l,v⟩`, 𝔲 = E_τ[1/(1+τm)]
 //! (this is docs/model.md's `m⟨u,v⟩ − m²⟨u,l⟩ᵀ(mG − ((κ′−1)H)⁻¹)⁻¹⟨l,v⟩` with κ′ − 1 = −𝔲).
-//! The columns of M are c₁·(W₀q₁, W₀q₂) (H block c₁²ψI), `c₁^k c_k η^k ‖β‖^k a^{∘k}` and
+//! The columns of M are c₁·(W₀q₁, W₀q₂) (H block c₁²ψI), `c₁^k c_k η^k ‖β‖^k a∘ᵏ` and
 //! `c₀1_N`; their Gram entries use `Σ_i a_i^p ≈ N^{1−p/2}(p−1)!!` (p even, 0 for p odd) and
 //! neglect the O(N^{−1/2}) relative cross terms between independent vectors.
 //! Errors: train = λ²·(−∂_λ of the form at u = v = y), test = train/(λm)² (GCV).

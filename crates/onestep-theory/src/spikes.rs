@@ -5,10 +5,10 @@
 //! After one step, `W = W₀ + ηG` with `G ≈ c₁ a βᵀ` (labels residual), so the pre-activation
 //! of neuron i at x̃ moves by `δ_i = η c₁ a_i ⟨x̃, β⟩`. Taylor-expanding σ and replacing
 //! `σ^{(k)}(⟨x̃,w_i⟩)/k!` by its mean `c_k` gives the rank-one terms
-//! `c₁^k c_k η^k (X̃β)^{∘k} (a^{∘k})ᵀ`. For x̃ ~ N(0, I), `⟨x̃,β⟩ ~ N(0, ‖β‖²)` so
-//! `‖(X̃β)^{∘k}‖² = Σ_i ⟨x̃_i,β⟩^{2k} ≈ n ‖β‖^{2k} (2k−1)!!`, and for `a ~ N(0, I_N/N)`,
-//! `‖a^{∘k}‖² ≈ N · N^{−k} (2k−1)!!`. Hence
-//! `θ_k = |c₁^k c_k| η^k ‖(X̃β)^{∘k}‖ ‖a^{∘k}‖ ≈ |c₁^k c_k| η^k ‖β‖^k (2k−1)!! √n N^{(1−k)/2}`:
+//! `c₁^k c_k η^k (X̃β)∘ᵏ (a∘ᵏ)ᵀ`. For x̃ ~ N(0, I), `⟨x̃,β⟩ ~ N(0, ‖β‖²)` so
+//! `‖(X̃β)∘ᵏ‖² = Σ_i ⟨x̃_i,β⟩^{2k} ≈ n ‖β‖^{2k} (2k−1)!!`, and for `a ~ N(0, I_N/N)`,
+//! `‖a∘ᵏ‖² ≈ N · N^{−k} (2k−1)!!`. Hence
+//! `θ_k = |c₁^k c_k| η^k ‖(X̃β)∘ᵏ‖ ‖a∘ᵏ‖ ≈ |c₁^k c_k| η^k ‖β‖^k (2k−1)!! √n N^{(1−k)/2}`:
 //! the two square roots √((2k−1)!!) multiply to (2k−1)!!, so the form printed in docs/model.md
 //! §4 is exact at this order (we re-derived it, it is not a simplification). Against the bulk
 //! `‖F₀‖_op ≍ √n`, with η = η₀ n^α and N ∝ n, `θ_k/√n ≍ n^{αk − (k−1)/2}`: spike k separates

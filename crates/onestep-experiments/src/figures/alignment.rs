@@ -1,4 +1,4 @@
-//! Figure `alignment` (paper Fig. 2): |⟨u_k, GS((X̃β)^{∘k})⟩| for k = 1, 2, 3 against α, where
+//! Figure `alignment` (paper Fig. 2): |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 against α, where
 //! u_k is the k-th left singular vector of F (mean component excluded) and GS the Gram–Schmidt
 //! of the k-th power against the lower ones; simulation (mean ± sd) and theory
 //! ([`onestep_theory::predict_spikes`], MP bulk). Below its threshold a spike has no predicted
@@ -9,36 +9,32 @@
 use super::SeriesErr;
 use super::*;
 use onestep_plot::{Mark, Panel, Series};
-use spike_locations::{Sweep, relu_sweep};
+use spike_locations::{Sweep, SweepSpec};
 
 /// This figure's registry entry.
 pub const INFO: FigureInfo = FigureInfo {
     id: "alignment",
     paper: "Fig. 2",
     description: "|⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 against α, simulation and theory",
+    config: include_str!("../../../../configs/alignment.toml"),
 };
 const ID: &str = INFO.id;
 /// σ = He₁ + ½He₂ + ⅙He₃ (docs/figures.md, `spectrum` panel 4).
 pub const POLY: &str = "hermite:0,1,0.5,0.16666666666666666";
 
-/// The σ = He₁ + ½He₂ + ⅙He₃ sweep: n = 4d, 12 α in [0, 0.44], 2 seeds; d = N = 1024 (quick 256).
-fn poly_sweep(opts: &Options) -> Sweep {
-    let cfg = |d: usize, n_test: usize| SimConfig {
-        activation: POLY.into(),
-        ..base_config(d, d, 4 * d, n_test, 0.0)
-    };
-    if opts.quick {
-        Sweep {
-            cfg: cfg(256, 256),
-            alphas: grid(0.0, 0.04, 12),
-            seeds: opts.seed_list(2, 2),
-        }
-    } else {
-        Sweep {
-            cfg: cfg(1024, 1024),
-            alphas: grid(0.0, 0.04, 12),
-            seeds: opts.seed_list(2, 2),
-        }
+/// One section of `configs/alignment.toml`: the centred-ReLU sweep and the σ = He₁ + ½He₂ +
+/// ⅙He₃ sweep (built in: full d = N = 1024, n = 4d, 12 α in [0, 0.44], 2 seeds; quick d = 256).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    relu: SweepSpec,
+    poly: SweepSpec,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        self.relu.check().map_err(|e| format!("relu: {e}"))?;
+        self.poly.check().map_err(|e| format!("poly: {e}"))
     }
 }
 
@@ -168,8 +164,10 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let relu = relu_sweep(opts);
-    let poly = poly_sweep(opts);
+    let g: Grid = opts.grid(&INFO)?;
+    let relu = g.relu.sweep(opts);
+    let mut poly = g.poly.sweep(opts);
+    poly.cfg.activation = POLY.into();
     let mut table = alignment_table();
     let (p1, n1, g1) = panel_for(
         b,

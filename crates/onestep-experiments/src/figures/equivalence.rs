@@ -12,28 +12,33 @@ pub const INFO: FigureInfo = FigureInfo {
     id: "equivalence",
     paper: "Thm 4.x",
     description: "|error(NN) − error(equivalent)| against n on log–log axes at α = 0.2 and 0.3",
+    config: include_str!("../../../../configs/equivalence.toml"),
 };
 const ID: &str = INFO.id;
 /// Models compared with the network.
 pub const MODELS: [&str; 5] = ["spiked", "cget", "hermite", "inf_spike_1", "inf_spike_2"];
-const ALPHAS: [f64; 2] = [0.2, 0.3];
+/// One section of `configs/equivalence.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    alphas: Vec<f64>,
+    n_test: usize,
+    levels: Vec<LevelSpec>,
+}
 
-/// The sizes (d, with n = 4d and N = d) and their seeds.
-fn levels(opts: &Options) -> Vec<(usize, Vec<u64>)> {
-    if opts.quick {
-        vec![
-            (64, opts.seed_list(2, 2)),
-            (128, opts.seed_list(2, 2)),
-            (256, opts.seed_list(2, 2)),
-        ]
-    } else {
-        vec![
-            (128, opts.seed_list(4, 2)),
-            (256, opts.seed_list(4, 2)),
-            (512, opts.seed_list(3, 2)),
-            (1024, opts.seed_list(3, 2)),
-            (2048, opts.seed_list(2, 2)),
-        ]
+/// One `[[SECTION.levels]]` entry: d (n = 4d, N = d) and seeds per point.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelSpec {
+    d: usize,
+    seeds: usize,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        nonempty("alphas", &self.alphas)?;
+        nonempty("levels", &self.levels)?;
+        self.levels.iter().try_for_each(|l| seeds_ok("seeds", l.seeds))
     }
 }
 
@@ -44,14 +49,21 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let levels = levels(opts);
-    let n_test = if opts.quick { 1024 } else { 4096 };
+    let Grid {
+        alphas,
+        n_test,
+        levels,
+    } = opts.grid(&INFO)?;
+    let levels: Vec<(usize, Vec<u64>)> = levels
+        .into_iter()
+        .map(|l| (l.d, opts.seed_list(l.seeds)))
+        .collect();
     let mut table = equivalence_table();
     let mut panels = Vec::new();
     let mut manifest = Manifest::default();
     let mut total = 0;
     let mut all_seeds = std::collections::BTreeSet::new();
-    for alpha in ALPHAS {
+    for &alpha in &alphas {
         let (ell, shown) = shown_models(alpha, opts)?;
         // diffs[metric][model] = (n, mean, sd) per level
         let mut diffs: Vec<BTreeMap<&str, SeriesErr>> = vec![BTreeMap::new(), BTreeMap::new()];
@@ -92,7 +104,7 @@ pub fn run<B: Backend>(
         &mut manifest,
         [
             ("levels", level_text.into()),
-            ("alphas", serde_json::json!(ALPHAS)),
+            ("alphas", serde_json::json!(alphas)),
             ("n_test", n_test.into()),
         ],
         all_seeds.into_iter().collect(),

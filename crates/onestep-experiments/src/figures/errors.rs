@@ -16,15 +16,24 @@ pub const INFO: FigureInfo = FigureInfo {
     id: "errors",
     paper: "Fig. 3 left/middle",
     description: "training and test error against α for targets A and B: NN, spiked and conditional-Gaussian equivalents, RF, best linear, infinite-spike levels",
+    config: include_str!("../../../../configs/errors.toml"),
 };
 const ID: &str = INFO.id;
 
-/// d and the α grid.
-fn sizes(opts: &Options) -> (usize, Vec<f64>, Vec<u64>) {
-    if opts.quick {
-        (128, grid(0.0, 0.1, 5), opts.seed_list(2, 2))
-    } else {
-        (2048, grid(0.0, 0.05, 10), opts.seed_list(2, 2))
+/// One section of `configs/errors.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    d: usize,
+    n_test: usize,
+    alphas: Vec<f64>,
+    seeds: usize,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        nonempty("alphas", &self.alphas)?;
+        seeds_ok("seeds", self.seeds)
     }
 }
 
@@ -36,7 +45,13 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let (d, alphas, seeds) = sizes(opts);
+    let Grid {
+        d,
+        n_test,
+        alphas,
+        seeds,
+    } = opts.grid(&INFO)?;
+    let seeds = opts.seed_list(seeds);
     let mut table = errors_table();
     let mut panels = Vec::new();
     let mut manifest = Manifest::default();
@@ -47,7 +62,7 @@ pub fn run<B: Backend>(
             name: tname,
             spec,
             d,
-            n_test: staircase::n_test(opts),
+            n_test,
         };
         let points = trial_points(&alphas, &seeds, |a| target.config(a));
         let results = evaluate(ID, b, opts, ctx, &points)?;

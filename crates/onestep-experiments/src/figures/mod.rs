@@ -5,7 +5,7 @@
 // What every figure module uses, imported once here (`use super::*` in each module).
 use crate::FigureError;
 use crate::helpers::*;
-use crate::options::{FigureInfo, Options};
+use crate::options::{FigureInfo, Options, Section, nonempty, seeds_ok};
 use crate::points::*;
 use crate::table::*;
 use onestep_linalg::Backend;

@@ -10,11 +10,28 @@ pub const INFO: FigureInfo = FigureInfo {
     id: "overlap",
     paper: "Prop. 3.1",
     description: "⟨β,β*⟩, cos∠(β,β*) and ‖β‖² against n/d, simulation and theory",
+    config: include_str!("../../../../configs/overlap.toml"),
 };
 const ID: &str = INFO.id;
 
-/// The grid n/d.
-const RATIOS: [f64; 7] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+/// One section of `configs/overlap.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    d: usize,
+    n_over_d: Vec<f64>,
+    seeds: usize,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        nonempty("n_over_d", &self.n_over_d)?;
+        if let Some(r) = self.n_over_d.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+            return Err(format!("`n_over_d` has {r}; allowed: finite ratios > 0"));
+        }
+        seeds_ok("seeds", self.seeds)
+    }
+}
 
 /// Runs the figure: β-only points against n/d for targets A and B, simulation beside the limits.
 pub fn run<B: Backend>(
@@ -22,8 +39,8 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let d = if opts.quick { 128 } else { 1024 };
-    let seeds = opts.seed_list(5, 4);
+    let Grid { d, n_over_d, seeds } = opts.grid(&INFO)?;
+    let seeds = opts.seed_list(seeds);
     let targets = [("A", TARGET_A), ("B", TARGET_B)];
     let mut table = overlap_table();
     let mut panels = empty_panels(d);
@@ -34,11 +51,11 @@ pub fn run<B: Backend>(
             target: spec.into(),
             ..base_config(d, d, d, 1, 0.0)
         };
-        let results = evaluate(ID, b, opts, ctx, &beta_points(&base, &RATIOS, &seeds))?;
+        let results = evaluate(ID, b, opts, ctx, &beta_points(&base, &n_over_d, &seeds))?;
         total += results.len();
         let target_stats = check(ID, &base, opts)?.target_stats;
         let mut curves = Curves::default();
-        for (g, &r) in groups(&results, seeds.len()).into_iter().zip(&RATIOS) {
+        for (g, &r) in groups(&results, seeds.len()).into_iter().zip(&n_over_d) {
             let n = n_at(r, d);
             let th = onestep_theory::overlap(&target_stats, base.noise, n as f64 / d as f64)
                 .map_err(theory_error(ID))?;
@@ -54,7 +71,7 @@ pub fn run<B: Backend>(
     describe(
         &mut manifest,
         [
-            ("n_over_d", serde_json::json!(RATIOS)),
+            ("n_over_d", serde_json::json!(n_over_d)),
             ("d", d.to_string().into()),
             ("targets", format!("A = {TARGET_A}, B = {TARGET_B}").into()),
         ],

@@ -13,6 +13,7 @@ pub const INFO: FigureInfo = FigureInfo {
     id: "spectrum",
     paper: "Fig. 1/2",
     description: "histograms of the singular values of F at α = 0, 0.2, 0.3 (centred ReLU) and α = 0.36 (σ = He₁ + ½He₂ + ⅙He₃), bulk of F₀ overlaid, spikes annotated with their degree",
+    config: include_str!("../../../../configs/spectrum.toml"),
 };
 const ID: &str = INFO.id;
 
@@ -23,8 +24,8 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let (d, n_test, bins) = sizes(opts);
-    let seed = opts.seed_list(1, 1)[0];
+    let Grid { d, n_test, bins } = opts.grid(&INFO)?;
+    let seed = opts.seed_list(1)[0];
     let (relu, poly) = configs(d, n_test);
     let cases = cases(&relu, &poly);
     let results = evaluate(ID, b, opts, ctx, &points(&cases, seed))?;
@@ -85,12 +86,23 @@ pub fn run<B: Backend>(
     })
 }
 
-/// d = N = n, n_test and the number of histogram bins across the bulk of F₀.
-fn sizes(opts: &Options) -> (usize, usize, usize) {
-    if opts.quick {
-        (512, 256, 50)
-    } else {
-        (2048, 256, 80)
+/// One section of `configs/spectrum.toml`: d = N = n, n_test and the number of histogram bins
+/// across the bulk of F₀.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    d: usize,
+    n_test: usize,
+    bins: usize,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        if (1..=10_000).contains(&self.bins) {
+            Ok(())
+        } else {
+            Err(format!("`bins` = {}; allowed: an integer in 1..=10000", self.bins))
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub const INFO: FigureInfo = FigureInfo {
     id: "spike-locations",
     paper: "Fig. 2",
     description: "top six singular values of F against α (mean ± sd), predicted outlier locations, bulk edge, thresholds (k−1)/(2k)",
+    config: include_str!("../../../../configs/spike-locations.toml"),
 };
 const ID: &str = INFO.id;
 /// Singular values drawn per α.
@@ -73,22 +74,53 @@ impl Sweep {
     }
 }
 
-/// The centred-ReLU sweep: full d = N = 1024, n = 4096, 23 α in [0, 0.44], 3 seeds; quick
-/// d = N = 256, n = 1024, 12 α, 2 seeds.
-pub(crate) fn relu_sweep(opts: &Options) -> Sweep {
-    if opts.quick {
+/// One sweep of a grid file (`[SECTION.relu]`, `[SECTION.poly]`): sizes, α grid, seeds per point.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SweepSpec {
+    d: usize,
+    width: usize,
+    n: usize,
+    n_test: usize,
+    alphas: Vec<f64>,
+    seeds: usize,
+}
+
+impl SweepSpec {
+    /// `Err` naming the key of an empty α grid or a seed count out of range.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        nonempty("alphas", &self.alphas)?;
+        seeds_ok("seeds", self.seeds)
+    }
+
+    /// The sweep at these sizes with the figures' base configuration.
+    pub(crate) fn sweep(self, opts: &Options) -> Sweep {
         Sweep {
-            cfg: base_config(256, 256, 1024, 256, 0.0),
-            alphas: grid(0.0, 0.04, 12),
-            seeds: opts.seed_list(3, 2),
-        }
-    } else {
-        Sweep {
-            cfg: base_config(1024, 1024, 4096, 1024, 0.0),
-            alphas: grid(0.0, 0.02, 23),
-            seeds: opts.seed_list(3, 2),
+            cfg: base_config(self.d, self.width, self.n, self.n_test, 0.0),
+            alphas: self.alphas,
+            seeds: opts.seed_list(self.seeds),
         }
     }
+}
+
+/// One section of `configs/spike-locations.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    relu: SweepSpec,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        self.relu.check()
+    }
+}
+
+/// The centred-ReLU sweep of the grid file (built in: full d = N = 1024, n = 4096, 23 α in
+/// [0, 0.44], 3 seeds; quick d = N = 256, n = 1024, 12 α, 2 seeds).
+fn relu_sweep(opts: &Options) -> Result<Sweep, FigureError> {
+    let g: Grid = opts.grid(&INFO)?;
+    Ok(g.relu.sweep(opts))
 }
 
 /// The theory's spike report for a configuration (MP bulk, limiting ‖β‖², Gaussian moments of a).
@@ -106,7 +138,7 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let sweep = relu_sweep(opts);
+    let sweep = relu_sweep(opts)?;
     let results = evaluate(ID, b, opts, ctx, &sweep.points())?;
     let per = sweep.seeds.len();
     let mut sim = simulation_table();

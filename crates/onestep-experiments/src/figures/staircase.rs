@@ -17,6 +17,7 @@ pub const INFO: FigureInfo = FigureInfo {
     id: "staircase",
     paper: "Fig. 3 right",
     description: "limiting training and test error against α (staircase) for target B and a richer pair, simulation at growing d on top",
+    config: include_str!("../../../../configs/staircase.toml"),
 };
 const ID: &str = INFO.id;
 /// Richer activation: He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄ (c₁..c₄ ≠ 0).
@@ -26,54 +27,55 @@ pub const RICH_TARGET: &str = RICH_ACTIVATION;
 /// Highest number of spikes considered by the theory.
 const MAX_ELL: usize = 4;
 
-/// One size of the simulations: d, its α grid and seeds.
+/// One section of `configs/staircase.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grid {
+    n_test: usize,
+    levels: Vec<LevelSpec>,
+}
+
+/// One `[[SECTION.levels]]` entry: d, its α grid and seeds per point.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelSpec {
+    d: usize,
+    alphas: Vec<f64>,
+    seeds: usize,
+}
+
+impl Section for Grid {
+    fn check(&self) -> Result<(), String> {
+        nonempty("levels", &self.levels)?;
+        for l in &self.levels {
+            nonempty("alphas", &l.alphas)?;
+            seeds_ok("seeds", l.seeds)?;
+        }
+        Ok(())
+    }
+}
+
+/// One size of the simulations: d, its α grid, seeds and n_test.
 struct Level {
     d: usize,
     alphas: Vec<f64>,
     seeds: Vec<u64>,
+    n_test: usize,
 }
 
-/// The sizes simulated: quick d = 64, 128; full d = 512, 1024, 2048.
-fn levels(opts: &Options) -> Vec<Level> {
-    if opts.quick {
-        let a = vec![0.0, 0.1, 0.2, 0.3, 0.4];
-        vec![
-            Level {
-                d: 64,
-                alphas: a.clone(),
-                seeds: opts.seed_list(2, 2),
-            },
-            Level {
-                d: 128,
-                alphas: a,
-                seeds: opts.seed_list(2, 2),
-            },
-        ]
-    } else {
-        let a = vec![0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45];
-        vec![
-            Level {
-                d: 512,
-                alphas: a.clone(),
-                seeds: opts.seed_list(2, 2),
-            },
-            Level {
-                d: 1024,
-                alphas: a,
-                seeds: opts.seed_list(2, 2),
-            },
-            Level {
-                d: 2048,
-                alphas: vec![0.1, 0.2, 0.3, 0.4],
-                seeds: opts.seed_list(1, 1),
-            },
-        ]
-    }
-}
-
-/// n_test of the simulations (equal to the `errors` figure's so the target-B points are shared).
-pub(crate) fn n_test(opts: &Options) -> usize {
-    if opts.quick { 2048 } else { 8192 }
+/// The sizes simulated, from the grid file (built in: quick d = 64, 128; full d = 512, 1024,
+/// 2048).
+fn levels(opts: &Options) -> Result<Vec<Level>, FigureError> {
+    let g: Grid = opts.grid(&INFO)?;
+    Ok(g.levels
+        .into_iter()
+        .map(|l| Level {
+            d: l.d,
+            alphas: l.alphas,
+            seeds: opts.seed_list(l.seeds),
+            n_test: g.n_test,
+        })
+        .collect())
 }
 
 /// An activation–target pair: its key, title, functions, and whether it fits the `errors`
@@ -106,12 +108,12 @@ const PAIRS: [Pair; 2] = [
 
 impl Pair {
     /// The configuration at d and `alpha` (n = 4d, N = d).
-    fn config(&self, opts: &Options, d: usize, alpha: f64) -> SimConfig {
+    fn config(&self, n_test: usize, d: usize, alpha: f64) -> SimConfig {
         let models: &[&str] = if self.shared { &ERROR_MODELS } else { &[] };
         let c = SimConfig {
             activation: self.act.into(),
             target: self.target.into(),
-            ..base_config(d, d, 4 * d, n_test(opts), alpha)
+            ..base_config(d, d, 4 * d, n_test, alpha)
         };
         if models.is_empty() {
             c
@@ -166,7 +168,8 @@ pub fn run<B: Backend>(
     opts: &Options,
     ctx: &mut Ctx<'_>,
 ) -> Result<FigureData, FigureError> {
-    let levels = levels(opts);
+    let levels = levels(opts)?;
+    let n_test = levels[0].n_test;
     let mut theory_t = Table::new(
         "theory",
         &["pair", "alpha", "ell", "train", "test", "test_clean"],
@@ -177,7 +180,7 @@ pub fn run<B: Backend>(
     let mut total = 0;
     let mut gaps = Vec::new();
     for pair in &PAIRS {
-        let ref_cfg = check(ID, &pair.config(opts, levels[0].d, 0.0), opts)?;
+        let ref_cfg = check(ID, &pair.config(n_test, levels[0].d, 0.0), opts)?;
         let s = onestep_pipeline::theory::setting(&ref_cfg, ref_cfg.lambda);
         let mut p = Panels::new(pair.title);
         let fine = limit_curve(pair.key, &s, &mut theory_t, &mut p)?;
@@ -214,7 +217,7 @@ pub fn run<B: Backend>(
         panels.push(p.test);
         manifest
             .configs
-            .insert(pair.key.to_string(), pair.config(opts, levels[0].d, 0.0));
+            .insert(pair.key.to_string(), pair.config(n_test, levels[0].d, 0.0));
     }
     let seeds = levels
         .iter()
@@ -327,7 +330,7 @@ fn network_curve(
         .iter()
         .step_by(4)
         .map(|&a| {
-            let r = check(ID, &pair.config(opts, d_max, a), opts)
+            let r = check(ID, &pair.config(levels[0].n_test, d_max, a), opts)
                 .map_err(|e| e.to_string())
                 .and_then(|cfg| {
                     onestep_pipeline::theory::network_theory(&cfg).map_err(|e| e.to_string())
@@ -407,7 +410,7 @@ fn simulate<B: Backend>(
     s: &Setting,
     sim_t: &mut Table,
 ) -> Result<(SeriesErr, SeriesErr, usize), FigureError> {
-    let points = trial_points(&lv.alphas, &lv.seeds, |a| pair.config(opts, lv.d, a));
+    let points = trial_points(&lv.alphas, &lv.seeds, |a| pair.config(lv.n_test, lv.d, a));
     let results = evaluate(ID, b, opts, ctx, &points)?;
     let (mut tr, mut te) = ((vec![], vec![]), (vec![], vec![]));
     for (g, &a) in groups(&results, lv.seeds.len()).into_iter().zip(&lv.alphas) {
@@ -415,7 +418,7 @@ fn simulate<B: Backend>(
             error_mean_sd(g, "nn", "train"),
             error_mean_sd(g, "nn", "test"),
         );
-        let cfg = check(ID, &pair.config(opts, lv.d, a), opts)?;
+        let cfg = check(ID, &pair.config(lv.n_test, lv.d, a), opts)?;
         let st = onestep_theory::staircase(s, &[a], MAX_ELL).map_err(theory_error(ID))?;
         let (_, ell, lim) = st[0];
         let sp = onestep_theory::spiked_errors(

@@ -193,10 +193,12 @@ def figure(
     threads: int = 0,
     backend: str = "faer",
     fresh: bool = False,
+    config: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Writes figure ``id`` as ``onestep figure ID --out OUT`` does: OUT/ID.csv (or one
     OUT/ID-TABLE.csv per table), OUT/ID.svg, OUT/ID.png and OUT/ID.manifest.json. Computed points
     are cached under OUT/.cache/points (shared with the CLI; ``fresh=True`` ignores the cache).
+    ``config`` is a grid file replacing the figure's built-in configs/ID.toml (``--config``).
 
     Returns the manifest (the content of OUT/ID.manifest.json; its ``files`` are relative to OUT).
     """
@@ -211,5 +213,6 @@ def figure(
         threads=threads,
         backend=backend,
         fresh=fresh,
+        config=None if config is None else os.fspath(config),
     )
     return json.loads(manifest)

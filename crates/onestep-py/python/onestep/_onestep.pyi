@@ -102,6 +102,7 @@ def figure(
     threads: int,
     backend: str,
     fresh: bool,
+    config: str | None,
 ) -> str:
     """The manifest JSON (also written to out/ID.manifest.json)."""
 

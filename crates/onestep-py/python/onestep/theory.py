@@ -51,7 +51,7 @@ def errors(
     ell: int = 0,
 ) -> Errors:
     """Proportional-limit errors of ridge on the RF features (``ell=0``) or with the unpenalised
-    columns (X̃β)^{∘k}, k ≤ ell (``onestep theory errors``; φ = n/d, ψ = N/d)."""
+    columns (X̃β)∘ᵏ, k ≤ ell (``onestep theory errors``; φ = n/d, ψ = N/d)."""
     doc = _onestep.theory_errors(
         phi=phi,
         psi=psi,

@@ -1,6 +1,6 @@
 //! Attribution and alignment of the outliers for [`super::predict_spikes`]: the target
 //! directions GS(u^k) (`gs_power`), the constant and w, the greedy one-to-one matching of
-//! outliers to them by largest squared overlap, and the alignments |⟨û_k, GS(t^{∘k})⟩| from the
+//! outliers to them by largest squared overlap, and the alignments |⟨û_k, GS(t∘ᵏ)⟩| from the
 //! residue (docs/theory.md §9.1–§9.2).
 
 use super::mean_model::{Column, bipoly_u, inner_sum};

@@ -15,7 +15,7 @@ use crate::spikes::COEFF_ZERO;
 pub(super) enum Kind {
     /// u or w, M column c₁W₀q.
     Lin,
-    /// E_ξ(u + √γξ)^k with M column `scale·a^{∘k}` (Taylor route).
+    /// E_ξ(u + √γξ)^k with M column `scale·a∘ᵏ` (Taylor route).
     Spike(usize, f64),
     /// The constant, M column c₀1_N.
     Mean,
@@ -164,7 +164,7 @@ fn smoothed_gram(
 }
 
 /// Columns of the Taylor route: E_ξ(u + √γ ξ)^k = Σ_i C(k, 2i)(2i−1)!! γ^i u^{k−2i} for each
-/// spike degree k, with M column `c₁^k c_k (η‖β‖)^k a^{∘k}`.
+/// spike degree k, with M column `c₁^k c_k (η‖β‖)^k a∘ᵏ`.
 fn taylor_columns(st: &Step<'_>, gamma: f64, cols: &mut Vec<Column>) {
     let act = &st.inp.act;
     for &k in &st.spike_ks {

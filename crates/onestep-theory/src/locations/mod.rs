@@ -1,7 +1,7 @@
 //! Spike locations and alignments after one step (docs/model.md §4, §6 "outlier locations and
 //! alignments"): where the outlier singular values of `F = σ(X̃Wᵀ)` sit, where the bulk ends,
 //! and how well each outlier's left singular vector aligns with the polynomial feature
-//! `GS(t^{∘k})`, `t = X̃β` (Gram–Schmidt of the k-th power against the powers 1..k−1, not
+//! `GS(t∘ᵏ)`, `t = X̃β` (Gram–Schmidt of the k-th power against the powers 1..k−1, not
 //! against the constant). Derivation and validation: `docs/theory.md` §9.
 //!
 //! Model (docs/model.md §6.1 items 1 and 6): `F ≈ A + LMᵀ`, rows of A i.i.d. N(0, Σ),
@@ -20,7 +20,7 @@
 //! realised a is given). T_r(s) comes from [`ScaledCoeffs`] (the caller has σ) or, for a
 //! polynomial σ, exactly from its coefficients. Without either, the "taylor" route expands
 //! m_j in powers of κ_j instead: columns E_ξ(u + √γξ)^k for k ≤ 8 with c_k ≠ 0 and M columns
-//! `c₁^k c_k (η‖β‖)^k a^{∘k}` (docs/model.md §4's route when γ = 0), plus the constant when
+//! `c₁^k c_k (η‖β‖)^k a∘ᵏ` (docs/model.md §4's route when γ = 0), plus the constant when
 //! c₀ ≠ 0 (M column `c₀1_N`). The Taylor series in κ converges only for |κ| ≲ 1, so at large
 //! α it invents outliers (degree ≥ 4) and overshoots degree 2; the smoothed route does not.
 //!
@@ -180,7 +180,7 @@ pub struct SpikePrediction {
     /// Predicted outlier singular value of F; None when the spike is not separated from the
     /// bulk at this finite n.
     pub location: Option<f64>,
-    /// Predicted |⟨û_k, GS(t^{∘k})⟩| (û_k the outlier's unit left singular vector); None
+    /// Predicted |⟨û_k, GS(t∘ᵏ)⟩| (û_k the outlier's unit left singular vector); None
     /// when not separated.
     pub alignment: Option<f64>,
 }

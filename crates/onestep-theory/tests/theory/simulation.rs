@@ -4,7 +4,7 @@
 //!
 //! Setting: centred ReLU, target B (σ* = He₁ + He₂/√2), n = 4d, N = d, λ = 0.1, σ_ε = 0.1,
 //! W₀ rows uniform on the sphere, β = Xᵀy/n from an independent batch, unpenalised columns
-//! (X̃β)^{∘k}. The test error is estimated on fresh inputs as the noiseless risk plus σ_ε²
+//! (X̃β)∘ᵏ. The test error is estimated on fresh inputs as the noiseless risk plus σ_ε²
 //! (the label noise is independent, so this only removes variance).
 //!
 //! The spiked equivalents (docs/model.md §5 item 1) at α = 0.2 and 0.35 (η₀ = 1, a ~ N(0, I/N),
@@ -194,7 +194,7 @@ fn simulate(d: usize, seed: u64, n_test: usize) -> [Errors; 5] {
             test_clean: clean,
         };
     }
-    // Spiked equivalents: F₀ + Σ_k c₁^k c_k η^k (X̃β)^{∘k}(a^{∘k})ᵀ, all penalised.
+    // Spiked equivalents: F₀ + Σ_k c₁^k c_k η^k (X̃β)∘ᵏ(a∘ᵏ)ᵀ, all penalised.
     let act = FnStats::relu_centred(8);
     for (slot, alpha) in out.iter_mut().skip(3).zip(ALPHAS) {
         let eta = (n as f64).powf(alpha);
