@@ -349,6 +349,25 @@ def test_figure_writes_what_the_cli_writes(tmp_path: Path) -> None:
     assert "overlap" in ids and len(ids) == len(set(ids))
 
 
+def test_figure_reads_a_grid_file_as_the_cli_does(tmp_path: Path) -> None:
+    grid = tmp_path / "overlap.toml"
+    grid.write_text(
+        "[full]\nd = 16\nn_over_d = [1.0, 4.0]\nseeds = 1\n\n"
+        "[quick]\nd = 16\nn_over_d = [0.5, 2.0]\nseeds = 1\n"
+    )
+    m = onestep.figure("overlap", tmp_path / "py", quick=True, config=grid, threads=1)
+    assert m["figure"]["grid"]["file"] == str(grid)
+    assert m["figure"]["settings"]["n_over_d"] == [0.5, 2.0]
+    r = cli("figure", "overlap", "--quick", "--threads", "1", "--config", str(grid),
+            "--out", str(tmp_path / "cli"))
+    assert r.returncode == 0, r.stderr
+    for name in ("overlap.csv", "overlap.svg"):
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    grid.write_text(grid.read_text().replace("seeds = 1\n\n", "seedz = 1\n\n"))
+    with pytest.raises(ValueError, match=r"overlap.toml:4 .*`seedz`"):
+        onestep.figure("overlap", tmp_path / "py", quick=True, config=grid)
+
+
 def test_example_runs_without_matplotlib(tmp_path: Path) -> None:
     # A stand-in package that fails to import hides any installed matplotlib.
     block = tmp_path / "block" / "matplotlib"
