@@ -5,7 +5,8 @@
 //! the figures that use the same point), so an interrupted run restarts where it stopped.
 //!
 //! The directory is locked while it is open ([`crate::files::lock_dir`]): a second run into the
-//! same DIR is refused at once instead of mixing its files with the first one's.
+//! same DIR is refused at once instead of mixing its files with the first one's; shard runs
+//! (`--shard K/N`, which only add points to the cache) share it with each other.
 use crate::files::{DirLock, lock_dir, remove_stale_temporaries, write_atomic};
 use crate::output::provenance;
 use anyhow::{Context, Result};
@@ -74,12 +75,13 @@ pub struct Written {
 }
 
 impl FigureDir {
-    /// Creates `out` and its cache if missing, takes the lock, removes the temporaries of dead
-    /// runs; `fresh`: cached points are ignored (and overwritten).
-    pub fn open(out: &Path, fresh: bool) -> Result<Self> {
+    /// Creates `out` and its cache if missing, takes the lock (shared for a `shard`, which only
+    /// adds points to the cache), removes the temporaries of dead runs; `fresh`: cached points
+    /// are ignored (and overwritten).
+    pub fn open(out: &Path, fresh: bool, shard: bool) -> Result<Self> {
         let dir = out.join(".cache").join("points");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let lock = lock_dir("--out", out)?;
+        let lock = lock_dir("--out", out, shard)?;
         let removed = remove_stale_temporaries(out)?.len() + remove_stale_temporaries(&dir)?.len();
         Ok(Self {
             out: out.to_path_buf(),

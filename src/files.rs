@@ -190,8 +190,10 @@ pub struct DirLock {
 pub const LOCK_FILE: &str = ".onestep.lock";
 
 /// Takes the lock on `dir` (which must exist), or fails at once, naming the process that holds
-/// it, when another run writes there. `flag` is the option that named `dir`.
-pub fn lock_dir(flag: &str, dir: &Path) -> Result<DirLock> {
+/// it, when another run writes there. `flag` is the option that named `dir`. Shared locks (runs
+/// that only add to the point cache, such as figure shards) coexist with each other, never with
+/// an exclusive one.
+pub fn lock_dir(flag: &str, dir: &Path, shared: bool) -> Result<DirLock> {
     use std::os::fd::AsRawFd;
     let path = dir.join(LOCK_FILE);
     let mut file = std::fs::OpenOptions::new()
@@ -202,7 +204,8 @@ pub fn lock_dir(flag: &str, dir: &Path) -> Result<DirLock> {
         .open(&path)
         .with_context(|| format!("{flag}: cannot create {}", path.display()))?;
     // SAFETY: flock on a file descriptor this function owns.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    let mode = if shared { libc::LOCK_SH } else { libc::LOCK_EX };
+    if unsafe { libc::flock(file.as_raw_fd(), mode | libc::LOCK_NB) } != 0 {
         let holder = std::fs::read_to_string(&path).unwrap_or_default();
         let holder = holder.trim();
         bail!(
@@ -405,17 +408,26 @@ mod tests {
     fn a_locked_directory_is_refused_with_its_holder() {
         let dir = std::env::temp_dir().join(format!("onestep-lock-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let held = lock_dir("--out", &dir).unwrap();
-        let e = lock_dir("--out", &dir).err().unwrap().to_string();
+        let held = lock_dir("--out", &dir, false).unwrap();
+        let e = lock_dir("--out", &dir, false).err().unwrap().to_string();
         let pid = std::process::id().to_string();
         assert!(
             e.starts_with("--out: ") && e.contains("in use") && e.contains(&pid),
             "{e}"
         );
+        assert!(
+            lock_dir("--out", &dir, true).is_err(),
+            "no shard beside a drawing run"
+        );
         drop(held);
-        let again = lock_dir("--out", &dir);
+        let again = lock_dir("--out", &dir, false);
         assert!(again.is_ok(), "released on drop");
         drop(again);
+        // Shards share the folder with each other, not with a drawing run.
+        let a = lock_dir("--out", &dir, true).unwrap();
+        let b = lock_dir("--out", &dir, true).unwrap();
+        assert!(lock_dir("--out", &dir, false).is_err());
+        drop((a, b));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -302,18 +302,51 @@ fn equivalence_differences_are_finite_and_cover_both_alphas() {
     assert!(a.contains(&0.2) && a.contains(&0.3));
 }
 
+/// A cache in memory.
+struct Mem(RefCell<HashMap<String, PointResult>>);
+impl PointCache for Mem {
+    fn load(&self, key: &str) -> Option<PointResult> {
+        self.0.borrow().get(key).cloned()
+    }
+    fn store(&self, key: &str, value: &PointResult) {
+        self.0.borrow_mut().insert(key.to_string(), value.clone());
+    }
+}
+
+/// Every figure run as three shards into one cache, then drawn from it: nothing is computed
+/// twice or left out, and the tables equal a one-process run's.
+#[test]
+fn a_figure_computed_in_shards_equals_one_run() {
+    let b = FaerBackend::new(0);
+    let opts = Options::new(true);
+    for f in figures::FIGURES {
+        let cache = Mem(RefCell::new(HashMap::new()));
+        let (mut computed, mut left) = (0, 0);
+        for k in 1..=3 {
+            let mut p = |_: &ProgressEvent<'_>| {};
+            let mut ctx = Ctx::new(&cache, &mut p);
+            ctx.shard = Some((k, 3));
+            figures::run(f.id, &b, &opts, &mut ctx)
+                .unwrap_or_else(|e| panic!("{} shard {k}/3: {e}", f.id));
+            computed += ctx.computed;
+            left += ctx.left;
+        }
+        let mut p = |_: &ProgressEvent<'_>| {};
+        let mut ctx = Ctx::new(&cache, &mut p);
+        let drawn = figures::run(f.id, &b, &opts, &mut ctx).unwrap();
+        assert_eq!(ctx.computed, 0, "{}: the shards computed every point", f.id);
+        assert_eq!(computed, ctx.cached, "{}: each point once", f.id);
+        assert!(left > 0, "{}: the shards split the points", f.id);
+        let one = fig(f.id);
+        for (a, b) in drawn.tables.iter().zip(&one.tables) {
+            assert_eq!(a.to_csv(), b.to_csv(), "{} {}", f.id, a.name);
+        }
+    }
+}
+
 /// A cache that counts; a second run of a figure computes nothing.
 #[test]
 fn points_come_from_the_cache_on_the_second_run() {
-    struct Mem(RefCell<HashMap<String, PointResult>>);
-    impl PointCache for Mem {
-        fn load(&self, key: &str) -> Option<PointResult> {
-            self.0.borrow().get(key).cloned()
-        }
-        fn store(&self, key: &str, value: &PointResult) {
-            self.0.borrow_mut().insert(key.to_string(), value.clone());
-        }
-    }
     let cache = Mem(RefCell::new(HashMap::new()));
     let b = FaerBackend::new(0);
     let opts = Options {

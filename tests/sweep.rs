@@ -771,10 +771,84 @@ fn a_real_one_node_slurm_cluster_runs_the_array_script() {
 
     let cluster = start_cluster(sc.path("cluster-root"));
     let started = t0.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let logs = sbatch_wait(&cluster, &path, &dir.join("logs"));
+    for k in 1..=4 {
+        assert!(
+            logs.contains(&format!("shard {k}/4: 3 cells: 3 computed")),
+            "{logs}"
+        );
+    }
+    // Threads came from SLURM_CPUS_PER_TASK; the manifest names the array task.
+    let p: Value = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).unwrap()).unwrap();
+    let id = p["cells"][0]["id"].as_str().unwrap();
+    let m: Value = serde_json::from_slice(
+        &std::fs::read(dir.join(format!("cells/{id}.manifest.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["threads"], 1, "{m}");
+    assert_eq!(m["slurm"]["array_task_id"], "1", "{m}");
+    assert!(merged(&one, &sc.path("a.csv")) == merged(&dir, &sc.path("b.csv")));
+    let sweep_done = t.elapsed().as_secs_f64();
+
+    // A figure's points as an array job, then drawn from them: the same CSV as one process.
+    let (fig_one, fig_dir) = (sc.path("fig-one"), sc.path("fig-cluster"));
+    ok(&[
+        "figure",
+        "overlap",
+        "--quick",
+        "--threads",
+        "1",
+        "--out",
+        s(&fig_one),
+    ]);
+    let script = ok(&[
+        "figure",
+        "overlap",
+        "--quick",
+        "--threads",
+        "1",
+        "--out",
+        s(&fig_dir),
+        "--slurm-script",
+        "3",
+    ]);
+    let fig_script = sc.path("figure.sbatch");
+    std::fs::write(&fig_script, &script.stdout).unwrap();
+    let logs = sbatch_wait(&cluster, &fig_script, &fig_dir.join("logs"));
+    for k in 1..=3 {
+        assert!(logs.contains(&format!("overlap shard {k}/3: ")), "{logs}");
+    }
+    let drawn = ok(&[
+        "figure",
+        "overlap",
+        "--quick",
+        "--threads",
+        "1",
+        "--out",
+        s(&fig_dir),
+    ]);
+    let err = String::from_utf8_lossy(&drawn.stderr);
+    assert!(err.contains("(0 computed"), "{err}");
+    let csv = |d: &Path| std::fs::read(d.join("overlap.csv")).unwrap();
+    assert!(
+        csv(&fig_one) == csv(&fig_dir),
+        "the figure drawn from the array's points"
+    );
+    drop(cluster);
+    eprintln!(
+        "one-node Slurm: cluster up after {started:.1} s, sweep array done after {sweep_done:.1} s, {:.1} s in all",
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+/// Submits `script` with `sbatch --wait` (failing after 300 s with the cluster's log) and
+/// returns the task logs found in `logs`.
+fn sbatch_wait(cluster: &Cluster, script: &Path, logs: &Path) -> String {
     let mut sbatch = cluster
         .command(s(&on_path("sbatch").unwrap()))
         .arg("--wait")
-        .arg(&path)
+        .arg(script)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -794,7 +868,7 @@ fn a_real_one_node_slurm_cluster_runs_the_array_script() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let out = sbatch.wait_with_output().unwrap();
-    let logs: String = std::fs::read_dir(dir.join("logs"))
+    let text: String = std::fs::read_dir(logs)
         .map(|r| {
             r.flatten()
                 .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
@@ -803,32 +877,11 @@ fn a_real_one_node_slurm_cluster_runs_the_array_script() {
         .unwrap_or_default();
     assert!(
         status.success(),
-        "sbatch --wait: {status}\n{}{}\ntask logs:\n{logs}",
+        "sbatch --wait: {status}\n{}{}\ntask logs:\n{text}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    for k in 1..=4 {
-        assert!(
-            logs.contains(&format!("shard {k}/4: 3 cells: 3 computed")),
-            "{logs}"
-        );
-    }
-    // Threads came from SLURM_CPUS_PER_TASK; the manifest names the array task.
-    let p: Value = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).unwrap()).unwrap();
-    let id = p["cells"][0]["id"].as_str().unwrap();
-    let m: Value = serde_json::from_slice(
-        &std::fs::read(dir.join(format!("cells/{id}.manifest.json"))).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(m["threads"], 1, "{m}");
-    assert_eq!(m["slurm"]["array_task_id"], "1", "{m}");
-    assert!(merged(&one, &sc.path("a.csv")) == merged(&dir, &sc.path("b.csv")));
-    drop(cluster);
-    eprintln!(
-        "one-node Slurm: cluster up after {started:.1} s, array done after {:.1} s, {:.1} s in all",
-        t.elapsed().as_secs_f64(),
-        t0.elapsed().as_secs_f64()
-    );
+    text
 }
 
 #[test]

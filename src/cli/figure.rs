@@ -11,6 +11,7 @@ use onestep::experiments::{
 use onestep::figure_files::{FigureDir, read_grid};
 use onestep::files::memory_limit;
 use onestep::linalg::{Backend, BackendKind, on_backend};
+use onestep::sweep::slurm::{self, ScriptOptions, ShardSpec};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -24,9 +25,9 @@ pub struct FigureArgs {
     /// Small sizes: seconds per figure.
     #[arg(long)]
     quick: bool,
-    /// Threads (0 = all cores).
-    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true, default_value_t = 0)]
-    threads: usize,
+    /// Threads (0 = all cores); default SLURM_CPUS_PER_TASK when set, else 0.
+    #[arg(long, value_parser = super::count::<0>, allow_negative_numbers = true)]
+    threads: Option<usize>,
     /// Seeds per point (default: the figure's own).
     #[arg(long, value_parser = super::count::<1>, allow_negative_numbers = true)]
     seeds: Option<usize>,
@@ -45,6 +46,16 @@ pub struct FigureArgs {
     /// With `list`: print only the ids, one per line.
     #[arg(long)]
     ids: bool,
+    /// K/N: compute only shard K of N of the figure's points (1-based; point i, in the order the
+    /// figure asks for them, belongs to shard i mod N + 1) into DIR's point cache and draw
+    /// nothing; `slurm` or `slurm/N`: the shard of this Slurm array task. Shards run side by side
+    /// into one DIR; a last run without --shard draws the figure from the cache.
+    #[arg(long, value_name = "K/N|slurm")]
+    shard: Option<String>,
+    /// Print an sbatch array script of N tasks, each running this command with `--shard
+    /// slurm`, and exit (logs in DIR/logs/).
+    #[arg(long, value_name = "N", value_parser = super::count::<1>, allow_negative_numbers = true)]
+    slurm_script: Option<usize>,
 }
 
 pub fn run(a: FigureArgs) -> Result<()> {
@@ -73,8 +84,17 @@ pub fn run(a: FigureArgs) -> Result<()> {
         config: a.config.as_deref().map(read_grid).transpose()?,
     };
     opts.check()?;
-    let d = backend::dispatch(a.threads, &a.backend)?;
-    let dir = FigureDir::open(&out, a.fresh)?;
+    if let Some(n) = a.slurm_script {
+        return print_script(&a, &out, n);
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    let shard = a
+        .shard
+        .as_deref()
+        .map(|s| s.parse::<ShardSpec>()?.resolve(&env))
+        .transpose()?;
+    let d = backend::dispatch(slurm::threads(a.threads, &env)?, &a.backend)?;
+    let dir = FigureDir::open(&out, a.fresh, shard.is_some())?;
     if dir.removed_temporaries > 0 {
         eprintln!(
             "removed {} temporary files left by interrupted runs",
@@ -82,14 +102,23 @@ pub fn run(a: FigureArgs) -> Result<()> {
         );
     }
     let start = Instant::now();
-    let (data, name, threads) = on_backend!(d, |b| {
+    let shard = shard.map(|s| (s.k, s.n));
+    let ((data, counts), name, threads) = on_backend!(d, |b| {
         (
-            run_one(&a.id, &b, &opts, dir.cache())?,
+            run_one(&a.id, &b, &opts, dir.cache(), shard)?,
             b.name(),
             b.threads(),
         )
     });
     let wall = start.elapsed().as_secs_f64();
+    if let Some((k, n)) = shard {
+        let (computed, cached, left) = counts;
+        eprintln!(
+            "{} shard {k}/{n}: {computed} points computed, {cached} cached, {left} left to the other shards, wall {wall:.1} s; when every shard has finished, the same command without --shard draws the figure",
+            data.id
+        );
+        return Ok(());
+    }
     let written = dir.write(&data, &opts, name, threads, wall)?;
     let m = &data.manifest;
     eprintln!(
@@ -109,12 +138,14 @@ pub fn run(a: FigureArgs) -> Result<()> {
     Ok(())
 }
 
+/// The figure, and its points computed, cached and left to other shards.
 fn run_one<B: Backend>(
     id: &str,
     b: &B,
     opts: &Options,
     cache: &dyn PointCache,
-) -> Result<FigureData> {
+    shard: Option<(usize, usize)>,
+) -> Result<(FigureData, (usize, usize, usize))> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -139,10 +170,68 @@ fn run_one<B: Backend>(
             offset += total;
         }
     };
-    let data = {
+    let out = {
         let mut ctx = Ctx::new(cache, &mut progress);
-        figures::run(id, b, opts, &mut ctx).with_context(|| format!("figure {id}"))?
+        ctx.shard = shard;
+        let data = figures::run(id, b, opts, &mut ctx).with_context(|| format!("figure {id}"))?;
+        (data, (ctx.computed, ctx.cached, ctx.left))
     };
     bar.finish_and_clear();
-    Ok(data)
+    Ok(out)
+}
+
+/// `--slurm-script N`: the array script whose tasks run this figure's shards.
+fn print_script(a: &FigureArgs, out: &std::path::Path, shards: usize) -> Result<()> {
+    std::fs::create_dir_all(out.join("logs"))
+        .with_context(|| format!("creating {}", out.join("logs").display()))?;
+    let out = out
+        .canonicalize()
+        .with_context(|| format!("resolving {}", out.display()))?;
+    let exe = std::env::current_exe()
+        .and_then(|e| e.canonicalize())
+        .context("finding this binary's path")?;
+    let mut command = vec![
+        "figure".to_string(),
+        a.id.clone(),
+        "--out".into(),
+        out.display().to_string(),
+        "--backend".into(),
+        a.backend.clone(),
+        "--seed".into(),
+        a.seed.to_string(),
+    ];
+    if a.quick {
+        command.push("--quick".into());
+    }
+    if let Some(k) = a.seeds {
+        command.extend(["--seeds".into(), k.to_string()]);
+    }
+    if let Some(c) = &a.config {
+        let c = c
+            .canonicalize()
+            .with_context(|| format!("--config: resolving {}", c.display()))?;
+        command.extend(["--config".into(), c.display().to_string()]);
+    }
+    if let Some(t) = a.threads {
+        command.extend(["--threads".into(), t.to_string()]);
+    }
+    // The same command without --shard draws the figure from the shards' points.
+    let draw = format!("{} {}", exe.display(), command.join(" "));
+    print!(
+        "{}",
+        slurm::script(&ScriptOptions {
+            exe: &exe,
+            dir: &out,
+            command: &command,
+            what: &format!(
+                "figure {}: its points in {shards} shards (shard K computes the points i with i mod {shards} = K − 1, in the order the figure asks for them); after the array, draw with `{draw}` (or chain it: sbatch --dependency=afterok:JOBID).",
+                a.id
+            ),
+            shards,
+            throttle: None,
+            only: None,
+            extra: &[],
+        })?
+    );
+    Ok(())
 }

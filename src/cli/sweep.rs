@@ -350,15 +350,25 @@ fn slurm_script(a: SlurmArgs) -> Result<()> {
     let exe = std::env::current_exe()
         .and_then(|e| e.canonicalize())
         .context("finding this binary's path")?;
+    let mut command = vec!["sweep".into(), "run".into(), dir.display().to_string()];
+    if let Some(b) = &a.backend {
+        command.extend(["--backend".into(), b.clone()]);
+    }
     let s = slurm::script(&ScriptOptions {
         exe: &exe,
         dir: &dir,
+        command: &command,
+        what: &format!(
+            "sweep: {} cells of {} in {} shards (shard K holds cells i with i mod {} = K − 1).",
+            p.cells.len(),
+            dir.display(),
+            a.shards,
+            a.shards
+        ),
         shards: a.shards,
-        cells: p.cells.len(),
         throttle: a.throttle,
         only: a.only.as_deref(),
         extra: &a.extra,
-        backend: a.backend.as_deref(),
     })?;
     // sbatch opens the task logs there before the task starts.
     let logs = dir.join("logs");

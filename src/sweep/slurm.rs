@@ -104,20 +104,21 @@ pub fn threads(flag: Option<usize>, env: &dyn Fn(&str) -> Option<String>) -> Res
 pub struct ScriptOptions<'a> {
     /// The `onestep` binary (absolute).
     pub exe: &'a Path,
-    /// The sweep directory (absolute).
+    /// The sweep or figure directory (absolute); task logs go to `DIR/logs/`.
     pub dir: &'a Path,
+    /// What each task runs after the binary, before `--shard slurm`: `sweep run DIR …` or
+    /// `figure ID --out DIR …`.
+    pub command: &'a [String],
+    /// The script's first comment: what is split, and how.
+    pub what: &'a str,
     /// Number of shards N (array tasks 1..=N).
     pub shards: usize,
-    /// Cells in the plan (for the comment).
-    pub cells: usize,
     /// At most this many tasks at once (`%M`).
     pub throttle: Option<usize>,
     /// Only these shards (a resubmission): `--array=K1,K2`, run with `--shard slurm/N`.
     pub only: Option<&'a [usize]>,
     /// Extra `#SBATCH` lines.
     pub extra: &'a [String],
-    /// `--backend` for the runs.
-    pub backend: Option<&'a str>,
 }
 
 fn quote(s: &str) -> String {
@@ -132,7 +133,7 @@ fn quote(s: &str) -> String {
 }
 
 /// The sbatch array script: one task per shard, logs in `DIR/logs/`, each task running
-/// `EXE sweep run DIR --shard slurm`.
+/// `EXE COMMAND --shard slurm`.
 pub fn script(o: &ScriptOptions<'_>) -> Result<String> {
     if o.shards == 0 {
         bail!("--shards: got 0; allowed: an integer ≥ 1 (one array task per shard)");
@@ -170,12 +171,14 @@ pub fn script(o: &ScriptOptions<'_>) -> Result<String> {
     let throttle = o.throttle.map_or(String::new(), |m| format!("%{m}"));
     let mut s = String::new();
     s.push_str("#!/bin/bash\n");
+    s.push_str(&format!("# onestep {}\n", o.what));
+    s.push_str(
+        "# Submit with `sbatch THIS_FILE`; a task that is rerun skips what is already finished.\n",
+    );
     s.push_str(&format!(
-        "# onestep sweep: {} cells of {dir_s} in {} shards (shard K holds cells i with i mod {} = K − 1).\n",
-        o.cells, o.shards, o.shards
+        "#SBATCH --job-name=onestep-{}\n",
+        o.command.first().map_or("run", String::as_str)
     ));
-    s.push_str("# Submit with `sbatch THIS_FILE`; a task that is rerun skips the cells already finished.\n");
-    s.push_str("#SBATCH --job-name=onestep-sweep\n");
     s.push_str(&format!("#SBATCH --array={array}{throttle}\n"));
     s.push_str(&format!("#SBATCH --output={dir_s}/logs/%A_%a.out\n"));
     for e in o.extra {
@@ -183,14 +186,12 @@ pub fn script(o: &ScriptOptions<'_>) -> Result<String> {
         s.push('\n');
     }
     s.push_str("set -euo pipefail\n");
-    let mut cmd = format!(
-        "exec {} sweep run {} --shard {shard}",
-        quote(&o.exe.to_string_lossy()),
-        quote(dir_s)
-    );
-    if let Some(b) = o.backend {
-        cmd.push_str(&format!(" --backend {}", quote(b)));
+    let mut cmd = format!("exec {}", quote(&o.exe.to_string_lossy()));
+    for a in o.command {
+        cmd.push(' ');
+        cmd.push_str(&quote(a));
     }
+    cmd.push_str(&format!(" --shard {shard}"));
     s.push_str(&cmd);
     s.push('\n');
     Ok(s)
@@ -250,15 +251,16 @@ mod tests {
     #[test]
     fn array_script() {
         let extra = vec!["#SBATCH --time=01:00:00".to_string()];
+        let command = ["sweep", "run", "/scratch/sw"].map(String::from);
         let o = ScriptOptions {
             exe: Path::new("/opt/bin/onestep"),
             dir: Path::new("/scratch/sw"),
+            command: &command,
+            what: "sweep: 40 cells",
             shards: 8,
-            cells: 40,
             throttle: Some(3),
             only: None,
             extra: &extra,
-            backend: None,
         };
         let s = script(&o).unwrap();
         assert!(s.starts_with("#!/bin/bash\n"));

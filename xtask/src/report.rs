@@ -5,8 +5,9 @@
 //! from its CSVs: every column pair `X_mean` / `theory_X` (and a few pairs named otherwise) where both
 //! are numbers, with the number of rows compared, the median and the largest relative gap
 //! |sim − theory| / |theory|, where the largest sits, and how many rows lie more than three seed
-//! sds (`X_sd`) from the theory. Then the machine, backend, threads, version, git revision and
-//! wall times.
+//! sds (`X_sd`) from the theory, and the tolerance the figure's grid file states for that median
+//! (`[tolerances]`, recorded in the manifest), which [`write`] returns when it is exceeded. Then
+//! the machine, backend, threads, version, git revision and wall times.
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -203,12 +204,15 @@ fn machine() -> String {
 }
 
 /// Writes `report.md` and `report.html` into `dir` for the figures `runs`; returns their paths.
+/// Writes both reports into `dir`; returns their paths and every stated tolerance that was
+/// exceeded or matched no compared pair, one line each.
 pub fn write(
     dir: &Path,
     runs: &[Run],
     quick: bool,
     total_s: f64,
-) -> Result<[std::path::PathBuf; 2]> {
+) -> Result<([std::path::PathBuf; 2], Vec<String>)> {
+    let mut exceeded = Vec::new();
     let mut md = String::new();
     let mut html = String::new();
     let title = if quick {
@@ -305,6 +309,34 @@ pub fn write(
                 gaps.extend(gaps_of(file, &h, &rows));
             }
         }
+        // The tolerances of the grid file, for the size this run used.
+        let size = if quick { "quick" } else { "full" };
+        let tolerances: Vec<(String, f64)> = f["grid"]["tolerances"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, t)| Some((k.clone(), t[size].as_f64()?)))
+            .collect();
+        let tolerance = |g: &Gap| {
+            let key = format!("{}:{}", g.csv, g.sim);
+            tolerances.iter().find(|(k, _)| *k == key).map(|t| t.1)
+        };
+        for (k, t) in &tolerances {
+            match gaps.iter().find(|g| format!("{}:{}", g.csv, g.sim) == *k) {
+                None => exceeded.push(format!(
+                    "{}: the tolerance for `{k}` matches no compared column pair",
+                    r.id
+                )),
+                Some(g) if g.median_rel > *t => exceeded.push(format!(
+                    "{}: `{k}` median gap {} exceeds its tolerance {} ({})",
+                    r.id,
+                    pct(g.median_rel),
+                    pct(*t),
+                    f["grid"]["file"].as_str().unwrap_or("its grid file")
+                )),
+                Some(_) => {}
+            }
+        }
         if gaps.is_empty() {
             let _ = writeln!(
                 md,
@@ -318,34 +350,44 @@ pub fn write(
         }
         let _ = writeln!(
             md,
-            "| CSV | simulation | theory | rows | median gap | largest gap | at | rows beyond 3 sd |\n|---|---|---|---|---|---|---|---|"
+            "| CSV | simulation | theory | rows | median gap | tolerance | largest gap | at | rows beyond 3 sd |\n|---|---|---|---|---|---|---|---|---|"
         );
         let _ = writeln!(
             html,
-            "<table><tr><th>CSV</th><th>simulation</th><th>theory</th><th>rows</th><th>median gap</th><th>largest gap</th><th>at</th><th>rows beyond 3 sd</th></tr>"
+            "<table><tr><th>CSV</th><th>simulation</th><th>theory</th><th>rows</th><th>median gap</th><th>tolerance</th><th>largest gap</th><th>at</th><th>rows beyond 3 sd</th></tr>"
         );
         for g in &gaps {
             let beyond = g.beyond_3sd.map_or("—".into(), |b| b.to_string());
+            let tol = tolerance(g).map_or("—".into(), |t| {
+                let mark = if g.median_rel <= t {
+                    "✓"
+                } else {
+                    "✗ exceeded"
+                };
+                format!("{} {mark}", pct(t))
+            });
             let _ = writeln!(
                 md,
-                "| {} | `{}` | `{}` | {} | {} | {} | {} | {} |",
+                "| {} | `{}` | `{}` | {} | {} | {} | {} | {} | {} |",
                 g.csv,
                 g.sim,
                 g.theory,
                 g.rows,
                 pct(g.median_rel),
+                tol,
                 pct(g.max_rel),
                 g.at,
                 beyond
             );
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
                 esc(&g.csv),
                 esc(&g.sim),
                 esc(&g.theory),
                 g.rows,
                 pct(g.median_rel),
+                esc(&tol),
                 pct(g.max_rel),
                 esc(&g.at),
                 beyond
@@ -400,11 +442,11 @@ pub fn write(
     }
     let _ = writeln!(
         md,
-        "\nA gap is |simulation − theory| / |theory| over the rows where both are numbers; \"beyond 3 sd\" counts rows whose simulated mean is more than three seed standard deviations from the theory. Which gaps are expected at these sizes, and which are open, is in docs/figures.md and docs/theory.md."
+        "\nA gap is |simulation − theory| / |theory| over the rows where both are numbers; \"beyond 3 sd\" counts rows whose simulated mean is more than three seed standard deviations from the theory; the tolerance is the largest median gap the figure's grid file (`[tolerances]`) accepts at this size. Which gaps are expected at these sizes, and which are open, is in docs/figures.md and docs/theory.md."
     );
     let _ = writeln!(
         html,
-        "</table><p>A gap is |simulation − theory| / |theory| over the rows where both are numbers; “beyond 3 sd” counts rows whose simulated mean is more than three seed standard deviations from the theory. Which gaps are expected at these sizes, and which are open, is in docs/figures.md and docs/theory.md of the repository.</p></body></html>"
+        "</table><p>A gap is |simulation − theory| / |theory| over the rows where both are numbers; “beyond 3 sd” counts rows whose simulated mean is more than three seed standard deviations from the theory; the tolerance is the largest median gap the figure's grid file (<code>[tolerances]</code>) accepts at this size. Which gaps are expected at these sizes, and which are open, is in docs/figures.md and docs/theory.md of the repository.</p></body></html>"
     );
     let paths = [dir.join("report.md"), dir.join("report.html")];
     for (path, text) in paths.iter().zip([&md, &html]) {
@@ -413,7 +455,7 @@ pub fn write(
             .and_then(|()| std::fs::rename(&tmp, path))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(paths)
+    Ok((paths, exceeded))
 }
 
 #[cfg(test)]

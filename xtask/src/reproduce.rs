@@ -167,7 +167,7 @@ pub fn run(args: &[String]) -> Result<()> {
             wall_s: *s,
         })
         .collect();
-    let [md, html] = crate::report::write(&out_dir, &runs, a.quick, total)?;
+    let ([md, html], exceeded) = crate::report::write(&out_dir, &runs, a.quick, total)?;
     println!(
         "outputs in {}; report: {} and {}",
         out_dir.display(),
@@ -177,6 +177,13 @@ pub fn run(args: &[String]) -> Result<()> {
     let failed: Vec<&str> = rows.iter().filter(|r| !r.1).map(|r| r.0.as_str()).collect();
     if !failed.is_empty() {
         bail!("figures failed: {}", failed.join(", "));
+    }
+    if !exceeded.is_empty() {
+        bail!(
+            "{} stated tolerance(s) not met (the report marks them ✗):\n  {}",
+            exceeded.len(),
+            exceeded.join("\n  ")
+        );
     }
     Ok(())
 }

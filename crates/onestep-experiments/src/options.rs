@@ -44,11 +44,12 @@ pub struct ConfigFile {
 }
 
 /// Which grid file a figure read: its path (or `configs/ID.toml (built in)`), the section used
-/// (`full` or `quick`) and its text; recorded in the manifest.
+/// (`full` or `quick`), the report's tolerances and the file's text; recorded in the manifest.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct GridUsed {
     pub file: String,
     pub section: String,
+    pub tolerances: Tolerances,
     pub text: String,
 }
 
@@ -65,12 +66,34 @@ pub trait Section: DeserializeOwned {
     fn check(&self) -> Result<(), String>;
 }
 
-/// A grid file: both sections, each checked, unknown sections refused.
+/// A grid file: both sections, each checked, the report's tolerances, unknown sections refused.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GridFile<T> {
     full: T,
     quick: T,
+    #[serde(default)]
+    tolerances: Tolerances,
+}
+
+/// The `[tolerances]` table: for a column pair the reproduction report compares, keyed
+/// `"CSV:simulation column"`, the largest median relative gap |simulation − theory| / |theory|
+/// it accepts at each size.
+pub type Tolerances = std::collections::BTreeMap<String, Tolerance>;
+
+/// One entry of [`Tolerances`].
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerance {
+    pub quick: f64,
+    pub full: f64,
+}
+
+/// Only the tolerances of a grid file (the sections are read by [`Options::grid`]).
+#[derive(Deserialize)]
+struct TolerancesOnly {
+    #[serde(default)]
+    tolerances: Tolerances,
 }
 
 /// `Err` naming `key` when `v` is empty.
@@ -145,9 +168,7 @@ impl Options {
     /// otherwise), from [`Options::config`] or the built-in file. Both sections are checked, so a
     /// mistake in the one not used is found too.
     pub fn grid<T: Section>(&self, info: &FigureInfo) -> Result<T, GridError> {
-        let GridUsed {
-            file: path, text, ..
-        } = self.grid_used(info);
+        let (path, text) = self.grid_source(info);
         let (path, text) = (path.as_str(), text.as_str());
         let file: GridFile<T> = toml::from_str(text).map_err(|e| {
             let at = e.span().map_or(String::new(), |s| {
@@ -162,6 +183,14 @@ impl Options {
                 info.id
             ))
         })?;
+        for (key, t) in &file.tolerances {
+            if !key.contains(".csv:") || [t.quick, t.full].iter().any(|v| v.is_nan() || *v <= 0.0) {
+                return Err(GridError(format!(
+                    "{path}: [tolerances]: `{key}` = {{ quick = {}, full = {} }}; keys are \"CSV:simulation column\" and tolerances are > 0",
+                    t.quick, t.full
+                )));
+            }
+        }
         for (name, section) in [("full", &file.full), ("quick", &file.quick)] {
             section
                 .check()
@@ -170,18 +199,29 @@ impl Options {
         Ok(if self.quick { file.quick } else { file.full })
     }
 
-    /// The grid file `info` reads in this run: `--config`'s, or the built-in one.
-    pub fn grid_used(&self, info: &FigureInfo) -> GridUsed {
-        let (file, text) = match &self.config {
+    /// The path (or `configs/ID.toml (built in)`) and text of the grid file `info` reads in
+    /// this run: `--config`'s, or the built-in one.
+    fn grid_source(&self, info: &FigureInfo) -> (String, String) {
+        match &self.config {
             Some(c) => (c.path.clone(), c.text.clone()),
             None => (
                 format!("configs/{}.toml (built in)", info.id),
                 info.config.to_string(),
             ),
-        };
+        }
+    }
+
+    /// The grid file `info` reads in this run, for the manifest.
+    pub fn grid_used(&self, info: &FigureInfo) -> GridUsed {
+        let (file, text) = self.grid_source(info);
+        // `grid` has checked the file before a figure gets this far.
+        let tolerances = toml::from_str::<TolerancesOnly>(&text)
+            .map(|t| t.tolerances)
+            .unwrap_or_default();
         GridUsed {
             file,
             section: if self.quick { "quick" } else { "full" }.into(),
+            tolerances,
             text,
         }
     }

@@ -156,6 +156,15 @@ pub struct Ctx<'a> {
     pub computed: usize,
     pub cached: usize,
     pub compute_seconds: f64,
+    /// Compute only shard `k` of `n` (1-based): the points `i` (0-based, in the order the figure
+    /// asks for them) with `i mod n = k − 1`; the others are taken from the cache when there, and
+    /// otherwise left to their shard ([`Ctx::left`]), so the figure's own result is then not
+    /// drawable. `None`: every point.
+    pub shard: Option<(usize, usize)>,
+    /// Points seen so far (the index of the next one).
+    pub seen: usize,
+    /// Points left to other shards.
+    pub left: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -167,6 +176,9 @@ impl<'a> Ctx<'a> {
             computed: 0,
             cached: 0,
             compute_seconds: 0.0,
+            shard: None,
+            seen: 0,
+            left: 0,
         }
     }
 }
@@ -197,6 +209,8 @@ pub fn evaluate<B: Backend>(
             p.cfg.d, p.cfg.n, p.cfg.alpha, p.seed
         );
         let key = p.key();
+        let index = ctx.seen;
+        ctx.seen += 1;
         if let Some(r) = ctx.cache.load(&key).filter(|r| r.seed == p.seed) {
             ctx.cached += 1;
             (ctx.progress)(&ProgressEvent {
@@ -209,6 +223,18 @@ pub fn evaluate<B: Backend>(
             out.push(r);
             continue;
         }
+        let cfg = check(figure, &p.cfg, opts)?;
+        if let Some((k, n)) = ctx.shard
+            && index % n != k - 1
+        {
+            // Another shard's point: a placeholder, so the figure goes on to ask for the rest.
+            ctx.left += 1;
+            out.push(PointResult {
+                seed: p.seed,
+                ..PointResult::default()
+            });
+            continue;
+        }
         (ctx.progress)(&ProgressEvent {
             done: i,
             total,
@@ -216,7 +242,6 @@ pub fn evaluate<B: Backend>(
             cached: false,
             started: true,
         });
-        let cfg = check(figure, &p.cfg, opts)?;
         let start = std::time::Instant::now();
         let mut r = compute_point(b, &cfg, p).map_err(|message| FigureError::Point {
             figure,

@@ -57,7 +57,7 @@ pub fn figure(
     };
     opts.check().map_err(|e| bad_input(e.to_string()))?;
     let runner = Runner::new(threads, backend)?;
-    let dir = FigureDir::open(&out, fresh).map_err(failed)?;
+    let dir = FigureDir::open(&out, fresh, false).map_err(failed)?;
     let start = Instant::now();
     let (data, name, used) = runner
         .run(py, |d| {
