@@ -12,7 +12,7 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&args[1..]),
         Some("help") | Some("--help") | None => {
             println!(
-                "cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--threads T] [--seeds K] [--seed S] [--backend B] [IDS...]\n    draw the figures (CSV, SVG, PNG, manifest) into DIR (default out/figures, or out/figures-quick with --quick), each with the grid file CDIR/ID.toml (default configs/)"
+                "cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--shards N] [--threads T] [--seeds K] [--seed S] [--backend B] [IDS...]\n    draw the figures (CSV, SVG, PNG, manifest) into DIR (default out/figures, or out/figures-quick with --quick), each with the grid file CDIR/ID.toml (default configs/); --shards N: each figure's points in N processes side by side"
             );
             println!(
                 "cargo xtask bench [--quick] [--vs-numpy] [--threads T] [--features nalgebra,openblas]\n    benchmark the backends side by side (out/bench/bench.md, .json)"

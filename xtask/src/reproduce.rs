@@ -1,7 +1,8 @@
-//! `cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--threads T] [--seeds K]
-//! [--fresh] [IDS...]`: builds the release binary once (`cargo build --release -p onestep`), then
-//! runs `onestep figure ID --out DIR --config CDIR/ID.toml` for every figure of docs/figures.md
-//! (or the ids given; CDIR is the workspace's `configs/` unless given), prints a
+//! `cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--shards N] [--threads T]
+//! [--seeds K] [--fresh] [IDS...]`: builds the release binary once (`cargo build --release -p
+//! onestep`), then runs `onestep figure ID --out DIR --config CDIR/ID.toml` for every figure of
+//! docs/figures.md (or the ids given; CDIR is the workspace's `configs/` unless given); with
+//! `--shards N`, first N processes `… --shard K/N` side by side, then the drawing run. It prints a
 //! summary with wall times and writes DIR/report.md and DIR/report.html ([`crate::report`]).
 //! Default DIR: `out/figures`, or `out/figures-quick` with `--quick`.
 //! Points are cached under DIR/.cache, so an interrupted reproduction resumes where it stopped.
@@ -14,6 +15,7 @@ struct Args {
     quick: bool,
     out: Option<PathBuf>,
     configs: Option<PathBuf>,
+    shards: usize,
     pass: Vec<String>,
     ids: Vec<String>,
 }
@@ -23,6 +25,7 @@ fn parse(args: &[String]) -> Result<Args> {
         quick: false,
         out: None,
         configs: None,
+        shards: 1,
         pass: Vec::new(),
         ids: Vec::new(),
     };
@@ -32,6 +35,14 @@ fn parse(args: &[String]) -> Result<Args> {
             "--quick" => a.quick = true,
             "--fresh" => a.pass.push(x.clone()),
             "--out" => a.out = Some(it.next().context("--out needs a directory")?.into()),
+            "--shards" => {
+                let v = it.next().context("--shards needs a count")?;
+                a.shards = v
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n >= 1)
+                    .with_context(|| format!("--shards: got {v}; allowed: an integer ≥ 1"))?;
+            }
             "--configs" => {
                 a.configs = Some(it.next().context("--configs needs a directory")?.into());
             }
@@ -41,7 +52,7 @@ fn parse(args: &[String]) -> Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--threads T] [--seeds K] [--seed S] [--fresh] [IDS...]\n    CDIR/ID.toml is each figure's grid file (default: the workspace's configs/)"
+                    "cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--shards N] [--threads T] [--seeds K] [--seed S] [--fresh] [IDS...]\n    CDIR/ID.toml is each figure's grid file (default: the workspace's configs/); --shards N computes each figure's points in N processes side by side (onestep figure --shard K/N), then draws it"
                 );
                 std::process::exit(0);
             }
@@ -135,19 +146,43 @@ pub fn run(args: &[String]) -> Result<()> {
     for id in &ids {
         eprintln!("== {id}");
         let t = Instant::now();
-        let mut cmd = Command::new(&bin);
-        cmd.args(["figure", id, "--out"])
-            .arg(&out_dir)
-            .arg("--config")
-            .arg(configs.join(format!("{id}.toml")))
-            .args(&a.pass);
-        if a.quick {
-            cmd.arg("--quick");
+        let figure = || {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["figure", id, "--out"])
+                .arg(&out_dir)
+                .arg("--config")
+                .arg(configs.join(format!("{id}.toml")))
+                .args(&a.pass);
+            if a.quick {
+                cmd.arg("--quick");
+            }
+            cmd
+        };
+        // The shards side by side (one thread each unless --threads says otherwise), then the
+        // drawing run, which finds every point in the cache.
+        let mut shards_ok = true;
+        if a.shards > 1 {
+            let one_thread = !a.pass.iter().any(|p| p == "--threads");
+            let children: Vec<_> = (1..=a.shards)
+                .map(|k| {
+                    let mut cmd = figure();
+                    cmd.args(["--shard", &format!("{k}/{}", a.shards)]);
+                    if one_thread {
+                        cmd.args(["--threads", "1"]);
+                    }
+                    cmd.spawn()
+                        .with_context(|| format!("running onestep figure {id} --shard {k}"))
+                })
+                .collect::<Result<_>>()?;
+            for mut c in children {
+                shards_ok &= c.wait()?.success();
+            }
         }
-        let ok = cmd
-            .status()
-            .with_context(|| format!("running onestep figure {id}"))?
-            .success();
+        let ok = shards_ok
+            && figure()
+                .status()
+                .with_context(|| format!("running onestep figure {id}"))?
+                .success();
         rows.push((id.clone(), ok, t.elapsed().as_secs_f64()));
     }
     let total = start.elapsed().as_secs_f64();
