@@ -793,41 +793,28 @@ fn a_real_one_node_slurm_cluster_runs_the_array_script() {
 
     // A figure's points as an array job, then drawn from them: the same CSV as one process.
     let (fig_one, fig_dir) = (sc.path("fig-one"), sc.path("fig-cluster"));
-    ok(&[
-        "figure",
-        "overlap",
-        "--quick",
-        "--threads",
-        "1",
-        "--out",
-        s(&fig_one),
-    ]);
-    let script = ok(&[
-        "figure",
-        "overlap",
-        "--quick",
-        "--threads",
-        "1",
-        "--out",
-        s(&fig_dir),
-        "--slurm-script",
-        "3",
-    ]);
+    let figure = |out: &Path, more: &[&str]| {
+        let mut args = vec![
+            "figure",
+            "overlap",
+            "--quick",
+            "--threads",
+            "1",
+            "--out",
+            s(out),
+        ];
+        args.extend_from_slice(more);
+        ok(&args)
+    };
+    figure(&fig_one, &[]);
+    let script = figure(&fig_dir, &["--slurm-script", "3"]);
     let fig_script = sc.path("figure.sbatch");
     std::fs::write(&fig_script, &script.stdout).unwrap();
     let logs = sbatch_wait(&cluster, &fig_script, &fig_dir.join("logs"));
     for k in 1..=3 {
         assert!(logs.contains(&format!("overlap shard {k}/3: ")), "{logs}");
     }
-    let drawn = ok(&[
-        "figure",
-        "overlap",
-        "--quick",
-        "--threads",
-        "1",
-        "--out",
-        s(&fig_dir),
-    ]);
+    let drawn = figure(&fig_dir, &[]);
     let err = String::from_utf8_lossy(&drawn.stderr);
     assert!(err.contains("(0 computed"), "{err}");
     let csv = |d: &Path| std::fs::read(d.join("overlap.csv")).unwrap();

@@ -1,6 +1,7 @@
 //! `onestep figure ID --out DIR [--quick] [--threads T] [--seeds K] [--config FILE]`: runs one
-//! figure of docs/figures.md, with the grid of configs/ID.toml or FILE, into DIR (files and point cache: [`onestep::figure_files`]).
-//! `onestep figure list` prints the figures.
+//! figure of docs/figures.md, with the grid of configs/ID.toml or FILE, into DIR (files and
+//! point cache: [`onestep::figure_files`]); `--shard K/N` computes one shard of its points and
+//! `--slurm-script N` prints the array script for them. `onestep figure list` lists the figures.
 use super::backend;
 use anyhow::{Context, Result, bail};
 use clap::Args;
