@@ -6,7 +6,7 @@
 //! are numbers, with the number of rows compared, the median and the largest relative gap
 //! |sim − theory| / |theory|, where the largest sits, and how many rows lie more than three seed
 //! sds (`X_sd`) from the theory, and the tolerance the figure's grid file states for that median
-//! (`[tolerances]`, recorded in the manifest), which [`write`] returns when it is exceeded. Then
+//! (`[tolerances]`, recorded in the manifest), which [`write()`] returns when it is exceeded. Then
 //! the machine, backend, threads, version, git revision and wall times.
 use anyhow::{Context, Result};
 use serde_json::Value;
