@@ -280,6 +280,7 @@ fn shards_merged_equal_one_run_and_status_says_what_is_left() {
         "top_1",
         "err_nn_test",
         "err_rf_test_sd",
+        "theory_nn_test",
         "theory_rf_test",
         "theory_spiked_test",
         "theory_bulk_edge",

@@ -16,7 +16,7 @@
 //! | `alignment_1` … `alignment_3` | \|⟨u_k, GS((X̃β)∘ᵏ)⟩\| |
 //! | `err_M_train`, `err_M_train_penalised`, `err_M_test`, `err_M_test_clean` | errors of model M at the first λ: `nn`, `rf`, then every model any cell of the plan selects, in the `--models` list order |
 //! | `theory_spike_count`, `theory_beta_inner`, `theory_beta_norm2`, `theory_beta_cosine`, `theory_bulk_edge`, `theory_alignment_1` … `_3` | the theory's predictions |
-//! | `theory_M_train`, `theory_M_test`, `theory_M_test_clean` | the theory's errors for `rf` and every model with a theory (`spiked`, `inf_spike_1..3`, `best_linear`) |
+//! | `theory_M_train`, `theory_M_test`, `theory_M_test_clean` | the theory's errors for `nn` (the network's finite-n theory; empty where it is unavailable), `rf` and every model with a theory (`spiked`, `inf_spike_1..3`, `best_linear`) |
 //!
 //! Every simulated column from `eta` to `err_…` is followed by its sample standard deviation over
 //! the trials, `NAME_sd` (0 for one trial).
@@ -187,10 +187,10 @@ pub fn columns(plan: &Plan) -> Result<Vec<Column>> {
     Ok(c)
 }
 
-/// `rf` and the models the theory has a prediction for (asked of the first cell's
-/// configuration: whether a model has a theory does not depend on the configuration).
+/// `nn` (its finite-n theory), `rf` and the models the theory has a prediction for (asked of the
+/// first cell's configuration: whether a model has a theory does not depend on the configuration).
 fn theory_models(plan: &Plan) -> Result<Vec<String>> {
-    let mut out = vec!["rf".to_string()];
+    let mut out = vec!["nn".to_string(), "rf".to_string()];
     if let Some(cell) = plan.cells.first() {
         let cfg = cell.check(f64::INFINITY)?;
         let s = setting(&cfg, cfg.lambda);
