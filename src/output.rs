@@ -71,7 +71,8 @@ fn summarize_inner(trees: &[Value]) -> (Value, Option<Value>) {
 }
 
 /// The JSON document of a simulation run, as `onestep simulate --json` writes it and the Python
-/// package's `Simulation.to_json()` returns it: `provenance` (as given, usually [`provenance`]),
+/// package's `Simulation.to_json()` returns it: `provenance` (as given, usually [`provenance`],
+/// with `memory`: the estimated peak of one trial, the limit and the measured peak RSS),
 /// `config`, `seeds`, `wall_time_s`, `summary` (mean ± sd over trials, [`summarize`], with the
 /// theory under `summary.theory`) and `trials` (each trial unaveraged).
 pub fn simulation_json(
@@ -92,6 +93,12 @@ pub fn simulation_json(
         o.remove("seed_sd");
     }
     summary["theory"] = serde_json::to_value(theory)?;
+    let mut provenance = provenance;
+    provenance["memory"] = serde_json::json!({
+        "estimated_peak_bytes": cfg.memory_bytes(),
+        "limit_bytes": crate::files::memory_limit(),
+        "peak_rss_bytes": crate::files::peak_rss_bytes(),
+    });
     Ok(serde_json::json!({
         "provenance": provenance,
         "config": cfg,

@@ -187,6 +187,11 @@ fn small_run_writes_the_documented_schema() {
     assert!(ok, "{err}");
     assert!(stdout.contains("NN test"), "{stdout}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    // The memory estimate, kept beside the measured peak (on a terminal it is printed too).
+    let m = &v["provenance"]["memory"];
+    for k in ["estimated_peak_bytes", "limit_bytes", "peak_rss_bytes"] {
+        assert!(m[k].as_f64().is_some_and(|b| b > 0.0), "{k}: {m}");
+    }
     let s = &v["summary"];
     for path in [
         "/beta/overlap",

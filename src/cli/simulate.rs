@@ -77,12 +77,23 @@ pub fn run(a: SimArgs) -> Result<()> {
         trials: a.trials,
         seed: a.seed,
     };
-    let cfg = raw.check(memory_limit())?;
+    let limit = memory_limit();
+    let cfg = raw.check(limit)?;
     if let Some(p) = &a.common.json {
         check_writable("--json", p)?;
     }
     let theory = theory_summary(&cfg)?;
     let d = backend::dispatch(a.common.threads, &a.common.backend)?;
+    // For a person watching, once every input is accepted and before the heavy work (scripts keep
+    // stderr to one line on failure); the JSON's provenance keeps it beside the measured peak.
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let gib = |b: f64| b / (1u64 << 30) as f64;
+        eprintln!(
+            "estimated peak memory of one trial: {:.2} GiB (limit {:.1} GiB)",
+            gib(cfg.memory_bytes()),
+            gib(limit)
+        );
+    }
     let start = Instant::now();
     let (trials, name, threads) =
         on_backend!(d, |b| (run_trials(&b, &cfg)?, b.name(), b.threads()));

@@ -258,7 +258,19 @@ pub(crate) fn unparsable(flag: &'static str, value: &str, why: impl ToString) ->
     }
 }
 
+/// [`SimConfig::memory_bytes`] of these sizes.
+fn memory_bytes(d: usize, width: usize, n: usize, n_test: usize) -> f64 {
+    let (d, w, n, t) = (d as f64, width as f64, n as f64, n_test as f64);
+    let p = w.min(n);
+    8.0 * (3.0 * n * d + t * d + 4.0 * n * w + 3.0 * t * w + 3.0 * w * d + 6.0 * p * p)
+}
+
 impl ValidConfig {
+    /// The estimated peak memory of one trial in bytes ([`SimConfig::memory_bytes`]).
+    pub fn memory_bytes(&self) -> f64 {
+        memory_bytes(self.d, self.width, self.n, self.n_test)
+    }
+
     /// The seed of each trial: trial t uses seed + t (checked not to wrap).
     pub fn trial_seeds(&self) -> impl Iterator<Item = u64> + '_ {
         (0..self.trials as u64).map(|t| self.seed + t)
@@ -285,14 +297,7 @@ impl SimConfig {
     /// matrices, the weights, two Gram matrices with eigenvectors, and one equivalent model's
     /// train and test features with its Gram matrix and eigenvectors (they are built one at a time).
     pub fn memory_bytes(&self) -> f64 {
-        let (d, w, n, t) = (
-            self.d as f64,
-            self.width as f64,
-            self.n as f64,
-            self.n_test as f64,
-        );
-        let p = w.min(n);
-        8.0 * (3.0 * n * d + t * d + 4.0 * n * w + 3.0 * t * w + 3.0 * w * d + 6.0 * p * p)
+        memory_bytes(self.d, self.width, self.n, self.n_test)
     }
 
     /// Checks every value; `memory_limit` is the number of bytes the run may use.
