@@ -2,15 +2,17 @@
 
 One trial of: three Gaussian batches (gradient step, ridge, test); the one-step update of W0;
 F, F0 and their test counterparts; all singular values of F and F0 (eigvalsh of the Gram
-matrices); the top 4 left singular vectors of F and their alignments with Gram-Schmidt of the
+matrices); the top 3 left singular vectors of F and their alignments with Gram-Schmidt of the
 powers of X beta; ridge (cho_factor/cho_solve) for NN, RF and the infinite-spike models l = 1, 2;
 train/test/clean errors. Conventions as in docs/model.md: x ~ N(0, I_d), rows of W0 on the unit
 sphere, a ~ N(0, I/N), eta = eta0 * n^alpha, ridge (1/n)|y - F a|^2 + lambda |a|^2, centred
 ReLU, target B = He1 + He2/sqrt(2). Thread count: set OPENBLAS_NUM_THREADS before starting.
-The data come from NumPy's generator, not the Rust one: the timing is comparable, the numbers
-agree only statistically.
+The data come from NumPy's generator, not the Rust one (the timing is comparable, the numbers
+agree only statistically), unless --data DIR names the arrays `onestep simulate --dump-data DIR`
+wrote: then every number is computed on the Rust run's data and must agree with its JSON.
 
-Usage: python numpy_baseline.py --d 1024 --width 1024 --n 4096 --n-test 8192 --alpha 0.3 [--json PATH]
+Usage: python numpy_baseline.py --d 1024 --width 1024 --n 4096 --n-test 8192 --alpha 0.3
+       [--data DIR] [--json PATH]
 """
 import argparse
 import json
@@ -41,25 +43,39 @@ def main():
     p.add_argument("--lambda", dest="lam", type=float, default=0.1)
     p.add_argument("--noise", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", help="directory of .npy arrays from onestep simulate --dump-data")
     p.add_argument("--json")
     a = p.parse_args()
     d, N, n, nt = a.d, a.width, a.n, a.n_test
 
+    loaded = None
+    if a.data:
+        loaded = {k: np.load(os.path.join(a.data, k + ".npy")) for k in (
+            "x_step", "y_step", "w0", "a", "x_ridge", "y_ridge", "x_test", "y_test", "y_test_clean")}
+        if loaded["x_step"].shape != (n, d) or loaded["w0"].shape != (N, d):
+            sys.exit(f"--data {a.data}: shapes {loaded['x_step'].shape}, {loaded['w0'].shape} are not n x d, N x d")
     t0 = time.perf_counter()
     rng = np.random.default_rng(a.seed)
-    beta_star = rng.standard_normal(d)
-    beta_star /= np.linalg.norm(beta_star)
-    W0 = rng.standard_normal((N, d))
-    W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
-    av = rng.standard_normal(N) / np.sqrt(N)
+    if loaded:
+        W0, av = loaded["w0"], loaded["a"]
+    else:
+        beta_star = rng.standard_normal(d)
+        beta_star /= np.linalg.norm(beta_star)
+        W0 = rng.standard_normal((N, d))
+        W0 /= np.linalg.norm(W0, axis=1, keepdims=True)
+        av = rng.standard_normal(N) / np.sqrt(N)
 
-    def sample(m):
+    def sample(m, batch):
+        if loaded:
+            if batch == "test":
+                return loaded["x_test"], loaded["y_test"], loaded["y_test_clean"]
+            return loaded["x_" + batch], loaded["y_" + batch], None
         X = rng.standard_normal((m, d))
         yc = target_b(X @ beta_star)
         return X, yc + a.noise * rng.standard_normal(m), yc
 
     # Gradient step (labels residual).
-    X, y, _ = sample(n)
+    X, y, _ = sample(n, "step")
     beta = X.T @ y / n
     H = X @ W0.T
     D = (H > 0.0) * y[:, None]
@@ -70,7 +86,7 @@ def main():
     del X, G
 
     # Features and spectra.
-    Xr, yr, _ = sample(n)
+    Xr, yr, _ = sample(n, "ridge")
     F = relu_c(Xr @ W.T)
     F0 = relu_c(Xr @ W0.T)
     t = Xr @ beta
@@ -79,14 +95,16 @@ def main():
     GF0 = F0.T @ F0
     sv = np.sqrt(np.clip(sl.eigvalsh(GF), 0.0, None))[::-1]
     sv0 = np.sqrt(np.clip(sl.eigvalsh(GF0), 0.0, None))[::-1]
-    w5, V5 = sl.eigh(GF, subset_by_index=[N - 5, N - 1])
-    U = F @ V5[:, ::-1]
+    # The centred ReLU has no mean component (E σ(g) = 0), so u_1..u_3 against the
+    # orthonormalised t, t², t³, each with its own degree.
+    w3, V3 = sl.eigh(GF, subset_by_index=[N - 3, N - 1])
+    U = F @ V3[:, ::-1]
     U /= np.linalg.norm(U, axis=0, keepdims=True)
     Q, _ = np.linalg.qr(np.stack([t ** k for k in (1, 2, 3)], axis=1))
-    align = np.abs(U[:, 1:4].T @ Q)  # skip the mean direction of the centred-but-biased features
+    align = np.abs(np.sum(U * Q, axis=0))
 
     # Test batch.
-    Xt, yt, ytc = sample(nt)
+    Xt, yt, ytc = sample(nt, "test")
     Ft = relu_c(Xt @ W.T)
     F0t = relu_c(Xt @ W0.T)
     tt = Xt @ beta
@@ -121,7 +139,7 @@ def main():
         "numpy": np.__version__,
         "config": vars(a),
         "spectrum_top": sv[:8].tolist(),
-        "bulk_edge": float(sv0[1]),
+        "bulk_edge": float(sv0[0]),
         "alignment": align.tolist(),
         "errors": out,
     }

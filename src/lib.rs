@@ -14,6 +14,7 @@ pub use onestep_theory as theory;
 
 pub mod figure_files;
 pub mod files;
+pub mod npy;
 pub mod output;
 pub mod sweep;
 

@@ -72,7 +72,8 @@ fn summarize_inner(trees: &[Value]) -> (Value, Option<Value>) {
 
 /// The JSON document of a simulation run, as `onestep simulate --json` writes it and the Python
 /// package's `Simulation.to_json()` returns it: `provenance` (as given, usually [`provenance`],
-/// with `memory`: the estimated peak of one trial, the limit and the measured peak RSS),
+/// with `memory`: the estimated peak of one trial, the limit and the measured peak RSS; and
+/// `stage_seconds`: each trial's wall seconds by stage),
 /// `config`, `seeds`, `wall_time_s`, `summary` (mean ± sd over trials, [`summarize`], with the
 /// theory under `summary.theory`) and `trials` (each trial unaveraged).
 pub fn simulation_json(
@@ -96,9 +97,20 @@ pub fn simulation_json(
     let mut provenance = provenance;
     provenance["memory"] = serde_json::json!({
         "estimated_peak_bytes": cfg.memory_bytes(),
-        "limit_bytes": crate::files::memory_limit(),
+        "limit_bytes": cfg.memory_budget,
+        "streamed_rows": cfg.stream_rows,
         "peak_rss_bytes": crate::files::peak_rss_bytes(),
     });
+    provenance["stage_seconds"] = trials
+        .iter()
+        .map(|t| {
+            t.stage_seconds
+                .iter()
+                .map(|(s, v)| (s.clone(), Value::from(*v)))
+                .collect()
+        })
+        .collect::<Vec<Map<String, Value>>>()
+        .into();
     Ok(serde_json::json!({
         "provenance": provenance,
         "config": cfg,

@@ -130,7 +130,7 @@ fn the_memory_guard_honours_ulimit() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(
-        err.starts_with("error: sizes d=1024") && err.contains("GiB are available"),
+        err.starts_with("error: sizes d=1024") && err.contains("the budget is"),
         "{err}"
     );
 }

@@ -26,6 +26,15 @@ pub fn count<const MIN: usize>(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("allowed: an integer ≥ {MIN}"))
 }
 
+/// clap's parser for sizes in GiB: a finite number > 0.
+pub fn positive_f64(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| "allowed: a number > 0 (GiB)".into())
+}
+
 /// clap's parser for seeds: an integer in [0, 2^64).
 pub fn seed(s: &str) -> Result<u64, String> {
     s.trim()

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use onestep::files::{check_writable, memory_limit, write_atomic};
 use onestep::linalg::{Backend, on_backend};
 use onestep::output::{provenance, simulation_json};
-use onestep::pipeline::{SimConfig, Trial, ValidConfig, run_trial, theory_summary};
+use onestep::pipeline::{Memory, SimConfig, Trial, ValidConfig, run_trial, theory_summary};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -31,8 +31,9 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     eta0: f64,
     /// Ridge penalty λ in (1/n)‖ỹ − Fa‖² + λ‖a‖², or a λ path: a comma list (0.01,0.1,1) or
-    /// lo:hi:k for k log-spaced values (0.01:1:5). One eigendecomposition per feature matrix serves
-    /// the whole path; `errors` holds the first λ, `errors_path` every λ.
+    /// lo:hi:k for k log-spaced values (0.01:1:5). In memory one eigendecomposition per feature
+    /// matrix serves the whole path (streamed, one Cholesky per λ); `errors` holds the first λ,
+    /// `errors_path` every λ.
     #[arg(long, default_value = "0.1", allow_negative_numbers = true)]
     lambda: String,
     /// Models fitted beside nn and rf (always fitted): comma list of spiked, cget, hermite,
@@ -53,6 +54,23 @@ pub struct SimArgs {
     /// Master seed.
     #[arg(long, value_parser = super::seed, allow_negative_numbers = true, default_value_t = 0)]
     seed: u64,
+    /// Stream the batches: draw and use them a block of rows at a time (rows per block
+    /// optional, default 4096), so memory depends on d·N and N², not on n; the same numbers as
+    /// in memory. Fits nn, rf and inf_spike_ℓ only. Without --stream or --in-memory a run is
+    /// streamed whenever its models allow it.
+    #[arg(long, value_name = "ROWS", num_args = 0..=1, default_missing_value = "4096", value_parser = super::count::<1>, conflicts_with = "in_memory")]
+    stream: Option<usize>,
+    /// Hold the batches in memory (refused when that exceeds --memory-budget).
+    #[arg(long)]
+    in_memory: bool,
+    /// Memory the run may use, in GiB [default: 90% of the memory available now].
+    #[arg(long, value_name = "GIB", value_parser = super::positive_f64, allow_negative_numbers = true)]
+    memory_budget: Option<f64>,
+    /// Also write the drawn data of the trial (one trial; held whole while written) as NumPy .npy files into
+    /// this directory: beta_star, x_step, y_step, w0, a, x_ridge, y_ridge, x_test, y_test,
+    /// y_test_clean, so that another implementation can run on the same numbers.
+    #[arg(long, value_name = "DIR")]
+    dump_data: Option<std::path::PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -77,8 +95,21 @@ pub fn run(a: SimArgs) -> Result<()> {
         trials: a.trials,
         seed: a.seed,
     };
-    let limit = memory_limit();
-    let cfg = raw.check(limit)?;
+    let limit = a
+        .memory_budget
+        .map_or_else(memory_limit, |g| g * (1u64 << 30) as f64);
+    let memory = match (a.stream, a.in_memory) {
+        (Some(rows), _) => Memory::Stream(rows),
+        (None, true) => Memory::InMemory,
+        (None, false) => Memory::Auto,
+    };
+    let cfg = raw.check_with(limit, memory)?;
+    if a.dump_data.is_some() && cfg.trials != 1 {
+        anyhow::bail!(
+            "--dump-data writes the data of one trial: use --trials 1 (got --trials {})",
+            cfg.trials
+        );
+    }
     if let Some(p) = &a.common.json {
         check_writable("--json", p)?;
     }
@@ -89,15 +120,26 @@ pub fn run(a: SimArgs) -> Result<()> {
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let gib = |b: f64| b / (1u64 << 30) as f64;
         eprintln!(
-            "estimated peak memory of one trial: {:.2} GiB (limit {:.1} GiB)",
+            "estimated peak memory of one trial: {:.2} GiB {} (budget {:.1} GiB)",
             gib(cfg.memory_bytes()),
+            cfg.stream_rows.map_or("in memory".to_string(), |r| format!(
+                "streamed in blocks of {r} rows"
+            )),
             gib(limit)
         );
     }
     let start = Instant::now();
-    let (trials, name, threads) =
-        on_backend!(d, |b| (run_trials(&b, &cfg)?, b.name(), b.threads()));
+    let (trials, name, threads) = on_backend!(d.clone(), |b| (
+        run_trials(&b, &cfg)?,
+        b.name(),
+        b.threads()
+    ));
     let wall = start.elapsed().as_secs_f64();
+    if let Some(dir) = &a.dump_data {
+        let data = on_backend!(d, |b| onestep::pipeline::trial_data(&b, &cfg, cfg.seed));
+        onestep::npy::dump_trial(dir, &data)?;
+        eprintln!("wrote the data of seed {} to {}", cfg.seed, dir.display());
+    }
     let run = table::Run {
         backend: name,
         threads,

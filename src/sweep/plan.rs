@@ -207,7 +207,12 @@ fn hash64(bytes: &[u8]) -> u64 {
 /// The id of a checked configuration: 16 hex digits of `hash64` over the domain line and the
 /// configuration's compact JSON.
 pub fn cell_id(cfg: &ValidConfig) -> String {
-    let json = serde_json::to_string(cfg).expect("configuration serialises");
+    // How the batches are held changes no number (streamed equals in memory): not a parameter.
+    let params = ValidConfig {
+        stream_rows: None,
+        ..cfg.clone()
+    };
+    let json = serde_json::to_string(&params).expect("configuration serialises");
     format!("{:016x}", hash64(format!("{ID_DOMAIN}{json}").as_bytes()))
 }
 

@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--quick] [--vs-numpy] [--threads T] [--features LIST]`: backends side by
-//! side, and the B1 pipeline against NumPy. `--features nalgebra,openblas` adds those backends'
+//! `cargo xtask bench [--quick] [--vs-numpy] [--scaling [--scaling-max D]] [--threads T]
+//! [--features LIST]`: backends side by side, the B1 pipeline against NumPy, and the scaling table. `--features nalgebra,openblas` adds those backends'
 //! columns (faer is always built).
 //!
 //! Runs the criterion suite `benches/backends.rs`, gathers the medians this run wrote under
@@ -9,12 +9,16 @@
 //! With `--vs-numpy` it also times the B1 point of docs/performance.md: the release `onestep simulate`
 //! against `benches/numpy_baseline.py` (NumPy/SciPy in `.venv-bench`, created on demand), with
 //! the same thread count, and prints both ratios: NumPy / Rust and Rust / floor, the floor being
-//! B1's flop count over the best f64 matrix-product rate measured in the same run.
+//! B1's flop count over the best f64 matrix-product rate measured in the same run. B1 runs as
+//! faer streamed (the default), faer in memory and (with `--features openblas`) OpenBLAS, alternating with
+//! NumPy, three rounds, medians. With `--scaling` it runs `onestep simulate` at d = N = 1024,
+//! 2048, 4096, 8192 with n = 4d and at d = N = 8192 with n = 65536 (those up to `--scaling-max`),
+//! streamed where a size does not fit in memory, and tabulates wall time, peak RSS and time / floor.
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 /// B1 sizes (docs/performance.md).
 const B1: (usize, usize, usize, usize) = (1024, 1024, 4096, 8192);
@@ -40,9 +44,13 @@ fn measured_peak(rows: &[Row]) -> Option<(f64, String)> {
 /// matrices of n × N features (nN² each) and one N × N symmetric eigendecomposition (≈ 4N³/3).
 fn b1_flops() -> f64 {
     let (d, w, n, nt) = B1;
-    2.0 * (d * w) as f64 * (4 * n + 2 * nt) as f64
-        + 2.0 * (n * w * w) as f64
-        + 4.0 * (w as f64).powi(3) / 3.0
+    flops(d, w, n, nt)
+}
+
+/// The same unavoidable work at any sizes.
+fn flops(d: usize, w: usize, n: usize, nt: usize) -> f64 {
+    let (d, w, n, nt) = (d as f64, w as f64, n as f64, nt as f64);
+    2.0 * d * w * (4.0 * n + 2.0 * nt) + 2.0 * n * w * w + 4.0 * w.powi(3) / 3.0
 }
 
 struct Row {
@@ -56,6 +64,8 @@ struct Row {
 pub fn run(args: &[String]) -> Result<()> {
     let mut quick = false;
     let mut vs_numpy = false;
+    let mut scaling = false;
+    let mut scaling_max = 8192usize;
     let mut threads = 2usize;
     let mut features: Option<String> = None;
     let mut it = args.iter();
@@ -63,6 +73,15 @@ pub fn run(args: &[String]) -> Result<()> {
         match a.as_str() {
             "--quick" => quick = true,
             "--vs-numpy" => vs_numpy = true,
+            "--scaling" => scaling = true,
+            "--scaling-max" => {
+                let v = it
+                    .next()
+                    .context("--scaling-max needs a dimension, e.g. 4096")?;
+                scaling_max = v.parse().with_context(|| {
+                    format!("--scaling-max must be a positive integer (got {v})")
+                })?;
+            }
             "--threads" => {
                 let v = it.next().context("--threads needs a value")?;
                 threads = v
@@ -77,7 +96,7 @@ pub fn run(args: &[String]) -> Result<()> {
                 );
             }
             other => bail!(
-                "unknown option `{other}` for `cargo xtask bench`; allowed: --quick, --vs-numpy, --threads T, --features LIST"
+                "unknown option `{other}` for `cargo xtask bench`; allowed: --quick, --vs-numpy, --scaling, --scaling-max D, --threads T, --features LIST"
             ),
         }
     }
@@ -117,16 +136,35 @@ pub fn run(args: &[String]) -> Result<()> {
         "this run measured no matrix product (matmul, matmul_tall); the floor needs one",
     )?;
     let b1 = if vs_numpy {
-        Some(vs_numpy_run(&root, &target, &out_dir, threads, peak.0)?)
+        Some(vs_numpy_run(
+            &root,
+            &out_dir,
+            threads,
+            features.as_deref(),
+            peak.0,
+        )?)
     } else {
         None
     };
-    let md = markdown(&rows, b1.as_ref(), threads, &peak);
+    let scale = if scaling {
+        scaling_run(
+            &root,
+            &out_dir,
+            threads,
+            features.as_deref(),
+            scaling_max,
+            peak.0,
+        )?
+    } else {
+        Vec::new()
+    };
+    let mut md = markdown(&rows, b1.as_ref(), threads, &peak);
+    md.push_str(&scaling_markdown(&scale, threads));
     println!("{md}");
     write_atomic(&out_dir.join("bench.md"), &md)?;
     write_atomic(
         &out_dir.join("bench.json"),
-        &json(&rows, b1.as_ref(), threads, &peak),
+        &json(&rows, b1.as_ref(), &scale, threads, &peak),
     )?;
     eprintln!(
         "wrote {} and {}",
@@ -256,7 +294,8 @@ fn fmt_time(s: f64) -> String {
 }
 
 struct B1Result {
-    rust_s: f64,
+    /// (variant, median wall seconds): the default faer run first.
+    runs: Vec<(String, f64)>,
     numpy_s: f64,
     floor_s: f64,
 }
@@ -316,20 +355,43 @@ fn markdown(rows: &[Row], b1: Option<&B1Result>, threads: usize, peak: &(f64, St
         let (d, w, n, nt) = B1;
         let _ = write!(
             md,
-            "\n## B1 pipeline (d = {d}, N = {w}, n = {n}, n_test = {nt}, α = 0.3, {threads} threads)\n\n| | wall time | vs floor ({:.2} s) |\n|---|---|---|\n| onestep (faer) | {:.2} s | {:.2}× |\n| NumPy/SciPy | {:.2} s | {:.2}× |\n\nNumPy / onestep = **{:.2}×** (target ≥ 2.5×); onestep / floor = **{:.2}×** (target ≤ 1.5×).\n",
-            b.floor_s,
-            b.rust_s,
-            b.rust_s / b.floor_s,
-            b.numpy_s,
-            b.numpy_s / b.floor_s,
-            b.numpy_s / b.rust_s,
-            b.rust_s / b.floor_s
+            "\n## B1 pipeline (d = {d}, N = {w}, n = {n}, n_test = {nt}, α = 0.3, {threads} threads; medians of {REPS} alternating runs)\n\n| | wall time | / floor ({:.2} s) | NumPy / it |\n|---|---|---|---|\n",
+            b.floor_s
+        );
+        for (label, t) in b
+            .runs
+            .iter()
+            .chain([("NumPy/SciPy".to_string(), b.numpy_s)].iter())
+        {
+            let _ = writeln!(
+                md,
+                "| {label} | {t:.2} s | {:.2}× | {:.2}× |",
+                t / b.floor_s,
+                b.numpy_s / t
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nTargets: NumPy / onestep ≥ 2.5×, onestep / floor ≤ 1.5×, faer / OpenBLAS ≤ 1.3×.{}",
+            match (
+                b.runs.first(),
+                b.runs.iter().find(|r| r.0.contains("openblas"))
+            ) {
+                (Some(f), Some(o)) => format!(" faer / OpenBLAS here: {:.2}×.", f.1 / o.1),
+                _ => String::new(),
+            }
         );
     }
     md
 }
 
-fn json(rows: &[Row], b1: Option<&B1Result>, threads: usize, peak: &(f64, String)) -> String {
+fn json(
+    rows: &[Row],
+    b1: Option<&B1Result>,
+    scale: &[ScaleRow],
+    threads: usize,
+    peak: &(f64, String),
+) -> String {
     let mut s = format!(
         "{{\n  \"threads\": {threads},\n  \"floor_gflops\": {:.4},\n  \"floor_measured_on\": \"{}\",\n  \"b1_flops\": {:e},\n  \"results\": [\n",
         peak.0 / 1e9,
@@ -352,15 +414,24 @@ fn json(rows: &[Row], b1: Option<&B1Result>, threads: usize, peak: &(f64, String
     }
     s.push_str("  ]");
     if let Some(b) = b1 {
-        let _ = write!(
-            s,
-            ",\n  \"b1\": {{\"rust_wall_s\": {}, \"numpy_wall_s\": {}, \"floor_s\": {}, \"numpy_over_rust\": {}, \"rust_over_floor\": {}}}",
-            b.rust_s,
-            b.numpy_s,
-            b.floor_s,
-            b.numpy_s / b.rust_s,
-            b.rust_s / b.floor_s
-        );
+        let runs: Vec<serde_json::Value> = b
+            .runs
+            .iter()
+            .map(|(label, t)| {
+                serde_json::json!({"run": label, "wall_s": t, "over_floor": t / b.floor_s, "numpy_over_it": b.numpy_s / t})
+            })
+            .collect();
+        let v = serde_json::json!({"numpy_wall_s": b.numpy_s, "floor_s": b.floor_s, "runs": runs});
+        let _ = write!(s, ",\n  \"b1\": {v}");
+    }
+    if !scale.is_empty() {
+        let rows: Vec<serde_json::Value> = scale
+            .iter()
+            .map(|r| {
+                serde_json::json!({"d": r.d, "width": r.d, "n": r.n, "n_test": 8192, "streamed_rows": r.streamed, "wall_s": r.wall_s, "peak_rss_bytes": r.peak_rss, "floor_s": r.floor_s})
+            })
+            .collect();
+        let _ = write!(s, ",\n  \"scaling\": {}", serde_json::Value::from(rows));
     }
     s.push_str("\n}\n");
     s
@@ -374,9 +445,9 @@ fn read_wall(path: &Path) -> Result<f64> {
 
 fn vs_numpy_run(
     root: &Path,
-    target: &Path,
     out_dir: &Path,
     threads: usize,
+    features: Option<&str>,
     peak: f64,
 ) -> Result<B1Result> {
     let (d, w, n, nt) = B1;
@@ -414,75 +485,333 @@ fn vs_numpy_run(
         }
     }
 
-    // Rust side: the release binary.
-    let ok = Command::new(cargo())
-        .current_dir(root)
-        .args(["build", "--release", "--bin", "onestep"])
-        .status()
-        .context("building onestep")?;
-    if !ok.success() {
-        bail!("cargo build --release --bin onestep failed");
-    }
-    let bin = target.join("release/onestep");
-    let rust_json = out_dir.join("b1_rust.json");
-    let t0 = Instant::now();
+    let bin = build_onestep(root, features)?;
+    let (ds, ws, ns, nts) = (d.to_string(), w.to_string(), n.to_string(), nt.to_string());
     // The sizes and α shared by both sides; B1 fits NN, RF and the infinite-spike models ℓ = 1, 2
     // (docs/performance.md), so the extra equivalent models `simulate` fits by default are switched off.
-    let (ds, ws, ns, nts) = (d.to_string(), w.to_string(), n.to_string(), nt.to_string());
     let shared = [
         "--d", &ds, "--width", &ws, "--n", &ns, "--n-test", &nts, "--alpha", "0.3",
     ];
-    let status = Command::new(&bin)
+    let t = threads.to_string();
+    agree_on_same_data(&bin, &py, out_dir, &shared, &t)?;
+    // The default (streamed: B1's models allow it) first, then held in memory, then OpenBLAS.
+    let mut variants: Vec<(String, Vec<&str>)> = vec![
+        ("onestep faer, streamed (default)".into(), vec![]),
+        ("onestep faer, --in-memory".into(), vec!["--in-memory"]),
+    ];
+    if features.is_some_and(|f| f.split(',').any(|f| f.trim() == "openblas")) {
+        variants.push((
+            "onestep openblas, streamed".into(),
+            vec!["--backend", "openblas"],
+        ));
+    }
+    // Alternating whole-process runs, REPS of each; medians of the pipelines' own wall times.
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len() + 1];
+    for rep in 0..REPS {
+        for (i, (label, extra)) in variants.iter().enumerate() {
+            let json = out_dir.join(format!("b1_rust_{i}.json"));
+            let status = Command::new(&bin)
+                .arg("simulate")
+                .args(shared)
+                .args(["--models", "inf_spike_1,inf_spike_2", "--threads", &t])
+                .args(extra)
+                .arg("--json")
+                .arg(&json)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .with_context(|| format!("running {}", bin.display()))?;
+            if !status.success() {
+                bail!("{label} (B1) failed ({status})");
+            }
+            times[i].push(read_wall(&json)?);
+        }
+        let numpy_json = out_dir.join("b1_numpy.json");
+        let status = Command::new(&py)
+            .arg(root.join("benches/numpy_baseline.py"))
+            .args(shared)
+            .arg("--json")
+            .arg(&numpy_json)
+            .env("OPENBLAS_NUM_THREADS", &t)
+            .env("OMP_NUM_THREADS", &t)
+            .env("MKL_NUM_THREADS", &t)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("running benches/numpy_baseline.py")?;
+        if !status.success() {
+            bail!("the NumPy baseline failed ({status})");
+        }
+        times[variants.len()].push(read_wall(&numpy_json)?);
+        eprintln!("B1 round {}/{REPS} done", rep + 1);
+    }
+    let numpy_s = median(&times[variants.len()]);
+    let runs: Vec<(String, f64)> = variants
+        .into_iter()
+        .zip(&times)
+        .map(|((label, _), t)| (label, median(t)))
+        .collect();
+    eprintln!(
+        "note: the two sides draw their data from different generators; compare {} and {} statistically",
+        out_dir.join("b1_rust_0.json").display(),
+        out_dir.join("b1_numpy.json").display()
+    );
+    Ok(B1Result {
+        runs,
+        numpy_s,
+        floor_s,
+    })
+}
+
+/// Largest relative difference allowed between onestep and NumPy on the same data.
+const AGREE: f64 = 1e-8;
+
+/// Runs B1 once with `--dump-data`, the NumPy baseline on that data, and fails unless every
+/// error (nn, rf, inf_spike_1, inf_spike_2: train, test, test_clean), the leading singular
+/// values, the bulk edge and the three alignments agree to [`AGREE`] relative.
+fn agree_on_same_data(
+    bin: &Path,
+    py: &Path,
+    out_dir: &Path,
+    shared: &[&str],
+    threads: &str,
+) -> Result<()> {
+    let data = out_dir.join("b1-data");
+    let (rust_json, numpy_json) = (
+        out_dir.join("b1_check_rust.json"),
+        out_dir.join("b1_check_numpy.json"),
+    );
+    let status = Command::new(bin)
         .arg("simulate")
         .args(shared)
         .args([
             "--models",
             "inf_spike_1,inf_spike_2",
-            "--trials",
-            "1",
             "--threads",
-            &threads.to_string(),
-            "--json",
+            threads,
+            "--in-memory",
         ])
+        .arg("--dump-data")
+        .arg(&data)
+        .arg("--json")
         .arg(&rust_json)
-        .status()
-        .with_context(|| format!("running {}", bin.display()))?;
-    let rust_outer = t0.elapsed().as_secs_f64();
+        .stdout(std::process::Stdio::null())
+        .status()?;
     if !status.success() {
-        bail!("onestep simulate (B1) failed ({status})");
+        bail!("onestep simulate --dump-data (B1) failed ({status})");
     }
-    let rust_s = read_wall(&rust_json).unwrap_or(rust_outer);
-
-    let numpy_json = out_dir.join("b1_numpy.json");
-    let t = threads.to_string();
-    let status = Command::new(&py)
-        .arg(root.join("benches/numpy_baseline.py"))
+    let status = Command::new(py)
+        .arg(workspace_root()?.join("benches/numpy_baseline.py"))
         .args(shared)
+        .arg("--data")
+        .arg(&data)
         .arg("--json")
         .arg(&numpy_json)
-        .env("OPENBLAS_NUM_THREADS", &t)
-        .env("OMP_NUM_THREADS", &t)
-        .env("MKL_NUM_THREADS", &t)
+        .env("OPENBLAS_NUM_THREADS", threads)
         .stdout(std::process::Stdio::null())
-        .status()
-        .context("running benches/numpy_baseline.py")?;
+        .status()?;
+    let _ = std::fs::remove_dir_all(&data);
     if !status.success() {
-        bail!("the NumPy baseline failed ({status})");
+        bail!("the NumPy baseline on the dumped data failed ({status})");
     }
-    let numpy_s = read_wall(&numpy_json)?;
+    let read = |p: &Path| -> Result<serde_json::Value> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(p)?)?)
+    };
+    let (r, np) = (read(&rust_json)?, read(&numpy_json)?);
+    let trial = &r["trials"][0];
+    let mut pairs: Vec<(String, f64, f64)> = Vec::new();
+    for m in ["nn", "rf", "inf_spike_1", "inf_spike_2"] {
+        for k in ["train", "test", "test_clean"] {
+            pairs.push((
+                format!("{m} {k}"),
+                trial["errors"][m][k].as_f64().unwrap_or(f64::NAN),
+                np["errors"][m][k].as_f64().unwrap_or(f64::NAN),
+            ));
+        }
+    }
+    let nums = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array().map_or(Vec::new(), |a| {
+            a.iter().filter_map(|x| x.as_f64()).collect()
+        })
+    };
+    for (what, rk, nk) in [
+        ("s", "top", "spectrum_top"),
+        ("alignment", "alignment", "alignment"),
+    ] {
+        let (a, b) = (nums(&trial["spectrum"][rk]), nums(&np[nk]));
+        if a.len() != b.len() || a.is_empty() {
+            bail!(
+                "B1 check: {what}: onestep has {} values, NumPy {}",
+                a.len(),
+                b.len()
+            );
+        }
+        pairs.extend(
+            a.iter()
+                .zip(&b)
+                .enumerate()
+                .map(|(i, (x, y))| (format!("{what}[{i}]"), *x, *y)),
+        );
+    }
+    pairs.push((
+        "bulk edge".into(),
+        trial["spectrum"]["bulk_edge"].as_f64().unwrap_or(f64::NAN),
+        np["bulk_edge"].as_f64().unwrap_or(f64::NAN),
+    ));
+    let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(b.abs()).max(f64::MIN_POSITIVE);
+    let worst = pairs
+        .iter()
+        .map(|(w, a, b)| (w, a, b, rel(*a, *b)))
+        .max_by(|x, y| x.3.total_cmp(&y.3).then(std::cmp::Ordering::Less))
+        .expect("pairs");
+    if worst.3.is_nan() || worst.3 > AGREE {
+        bail!(
+            "onestep and NumPy disagree on the same data: {} is {} against {} (relative {:.1e} > {AGREE:e})",
+            worst.0,
+            worst.1,
+            worst.2,
+            worst.3
+        );
+    }
     eprintln!(
-        "B1: onestep {rust_s:.2} s (process {rust_outer:.2} s), NumPy {numpy_s:.2} s, floor {floor_s:.2} s: NumPy/onestep = {:.2}x, onestep/floor = {:.2}x",
-        numpy_s / rust_s,
-        rust_s / floor_s
+        "B1 on the same data: {} numbers agree, worst {} at {:.1e} relative (≤ {AGREE:e})",
+        pairs.len(),
+        worst.0,
+        worst.3
     );
-    eprintln!(
-        "note: the two sides draw their data from different generators; compare {} and {} statistically",
-        rust_json.display(),
-        numpy_json.display()
+    Ok(())
+}
+
+/// Whole-process rounds of each B1 variant (alternating).
+const REPS: usize = 3;
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
+}
+
+/// Builds the release `onestep` binary with `features` and returns its path.
+fn build_onestep(root: &Path, features: Option<&str>) -> Result<PathBuf> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(root)
+        .args(["build", "--release", "--bin", "onestep"]);
+    if let Some(f) = features {
+        cmd.args(["--features", f]);
+    }
+    if !cmd.status().context("building onestep")?.success() {
+        bail!("cargo build --release --bin onestep failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/onestep"))
+}
+
+/// The scaling table in Markdown (empty without rows).
+fn scaling_markdown(rows: &[ScaleRow], threads: usize) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\n## Scaling (d = N, n_test = 8192, α = 0.3, models as B1, {threads} threads)\n\n| d = N | n | memory | wall time | peak RSS | / floor |\n|---|---|---|---|---|---|\n"
     );
-    Ok(B1Result {
-        rust_s,
-        numpy_s,
-        floor_s,
-    })
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.1} s | {:.2} GiB | {:.2}× |",
+            r.d,
+            r.n,
+            r.streamed
+                .map_or("in memory".into(), |b| format!("streamed ({b} rows)")),
+            r.wall_s,
+            r.peak_rss / (1u64 << 30) as f64,
+            r.wall_s / r.floor_s
+        );
+    }
+    md
+}
+
+/// One row of the scaling table.
+struct ScaleRow {
+    d: usize,
+    n: usize,
+    streamed: Option<u64>,
+    wall_s: f64,
+    peak_rss: f64,
+    floor_s: f64,
+}
+
+/// The sizes of `--scaling`: d = N with n = 4d, then d = N = 8192 with n = 65536 (streamed);
+/// n_test = 8192 throughout; none above `max_d`.
+fn scaling_sizes(max_d: usize) -> Vec<(usize, usize)> {
+    [
+        (1024, 4096),
+        (2048, 8192),
+        (4096, 16384),
+        (8192, 32768),
+        (8192, 65536),
+    ]
+    .into_iter()
+    .filter(|&(d, _)| d <= max_d)
+    .collect()
+}
+
+/// `simulate` at each size of [`scaling_sizes`] (models as B1; streamed when it does not fit
+/// in memory): wall time, peak RSS, and time over the floor at the measured rate.
+fn scaling_run(
+    root: &Path,
+    out_dir: &Path,
+    threads: usize,
+    features: Option<&str>,
+    max_d: usize,
+    peak: f64,
+) -> Result<Vec<ScaleRow>> {
+    let bin = build_onestep(root, features)?;
+    let mut rows = Vec::new();
+    for (d, n) in scaling_sizes(max_d) {
+        let nt = 8192;
+        let json = out_dir.join(format!("scaling_d{d}_n{n}.json"));
+        eprintln!("scaling: d = N = {d}, n = {n}, n_test = {nt} ...");
+        let status = Command::new(&bin)
+            .arg("simulate")
+            .args(["--d", &d.to_string(), "--width", &d.to_string()])
+            .args([
+                "--n",
+                &n.to_string(),
+                "--n-test",
+                &nt.to_string(),
+                "--alpha",
+                "0.3",
+            ])
+            .args([
+                "--models",
+                "inf_spike_1,inf_spike_2",
+                "--threads",
+                &threads.to_string(),
+            ])
+            .arg("--json")
+            .arg(&json)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", bin.display()))?;
+        if !status.success() {
+            bail!("onestep simulate at d = {d}, n = {n} failed ({status})");
+        }
+        let text = std::fs::read_to_string(&json)?;
+        let v: serde_json::Value = serde_json::from_str(&text)?;
+        let mem = &v["provenance"]["memory"];
+        rows.push(ScaleRow {
+            d,
+            n,
+            streamed: mem["streamed_rows"].as_u64(),
+            wall_s: v["wall_time_s"].as_f64().context("no wall_time_s")?,
+            peak_rss: mem["peak_rss_bytes"].as_f64().unwrap_or(f64::NAN),
+            floor_s: flops(d, d, n, nt) / peak,
+        });
+    }
+    Ok(rows)
 }

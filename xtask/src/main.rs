@@ -15,7 +15,7 @@ fn main() -> Result<()> {
                 "cargo xtask reproduce [--quick] [--out DIR] [--configs CDIR] [--shards N] [--threads T] [--seeds K] [--seed S] [--backend B] [IDS...]\n    draw the figures (CSV, SVG, PNG, manifest) into DIR (default out/figures, or out/figures-quick with --quick), each with the grid file CDIR/ID.toml (default configs/); --shards N: each figure's points in N processes side by side"
             );
             println!(
-                "cargo xtask bench [--quick] [--vs-numpy] [--threads T] [--features nalgebra,openblas]\n    benchmark the backends side by side (out/bench/bench.md, .json)"
+                "cargo xtask bench [--quick] [--vs-numpy] [--scaling [--scaling-max D]] [--threads T] [--features nalgebra,openblas]\n    benchmark the backends side by side, B1 against NumPy, the scaling table (out/bench/bench.md, .json)"
             );
             Ok(())
         }

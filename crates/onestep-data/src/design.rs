@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
+use std::ops::Range;
 
 use crate::error::DataError;
 use crate::function::Func;
@@ -33,17 +34,33 @@ fn mix(base: u64, block: u64) -> u64 {
     splitmix64(base.wrapping_add(block.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
 }
 
-/// Fills `data` with N(0, 1) numbers, chunk b of `chunk` entries from `ChaCha8Rng::seed_from_u64(mix(base, b))`.
-fn fill_normal(base: u64, data: &mut [f64], chunk: usize) {
+/// Fills `data` with entries [offset, offset + len) of the N(0, 1) sequence whose chunk b of
+/// `chunk` entries comes from `ChaCha8Rng::seed_from_u64(mix(base, b))`; chunks in parallel.
+/// A chunk cut by the range is drawn from its start and the entries before the range discarded,
+/// so any range gives the same numbers as the whole sequence.
+fn fill_normal(base: u64, data: &mut [f64], chunk: usize, offset: usize) {
     if data.is_empty() || chunk == 0 {
         return;
     }
-    data.par_chunks_mut(chunk)
-        .enumerate()
-        .for_each(|(b, block)| {
-            let mut r = ChaCha8Rng::seed_from_u64(mix(base, b as u64));
-            block.iter_mut().for_each(|v| *v = r.sample(StandardNormal));
-        });
+    // Pieces of `data` that lie in one chunk each: the first one may start inside its chunk.
+    let head = (chunk - offset % chunk).min(data.len());
+    let (first, rest) = data.split_at_mut(head);
+    let first_chunk = offset / chunk;
+    let fill = |b: usize, skip: usize, block: &mut [f64]| {
+        let mut r = ChaCha8Rng::seed_from_u64(mix(base, b as u64));
+        for _ in 0..skip {
+            let _: f64 = r.sample(StandardNormal);
+        }
+        block.iter_mut().for_each(|v| *v = r.sample(StandardNormal));
+    };
+    rayon::join(
+        || fill(first_chunk, offset % chunk, first),
+        || {
+            rest.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(b, block)| fill(first_chunk + 1 + b, 0, block));
+        },
+    );
 }
 
 /// `rows × cols` matrix of i.i.d. N(0, 1) entries.
@@ -52,17 +69,26 @@ fn fill_normal(base: u64, data: &mut [f64], chunk: usize) {
 /// `ChaCha8Rng::seed_from_u64(mix(base, b))`, filled row-major, blocks in parallel with rayon.
 /// The result is bit-identical for any number of threads.
 pub fn gaussian_matrix<R: Rng + ?Sized>(rng: &mut R, rows: usize, cols: usize) -> Dense {
-    let base = rng.next_u64();
-    let mut data = vec![0.0; rows * cols];
-    fill_normal(base, &mut data, BLOCK_ROWS * cols);
-    Dense::from_vec(rows, cols, data)
+    gaussian_rows(rng.next_u64(), 0..rows, cols)
+}
+
+/// Rows `rows` of the matrix [`gaussian_matrix`] draws from a generator whose first `u64` is
+/// `base`: any row range of the same matrix, with the same numbers.
+pub fn gaussian_rows(base: u64, rows: Range<usize>, cols: usize) -> Dense {
+    let mut data = vec![0.0; rows.len() * cols];
+    fill_normal(base, &mut data, BLOCK_ROWS * cols, rows.start * cols);
+    Dense::from_vec(rows.len(), cols, data)
 }
 
 /// Vector of `len` i.i.d. N(0, 1) entries; draws one `u64` from `rng`, blocks of [`VECTOR_BLOCK`].
 pub fn gaussian_vector<R: Rng + ?Sized>(rng: &mut R, len: usize) -> Vec<f64> {
-    let base = rng.next_u64();
-    let mut data = vec![0.0; len];
-    fill_normal(base, &mut data, VECTOR_BLOCK);
+    gaussian_entries(rng.next_u64(), 0..len)
+}
+
+/// Entries `range` of the vector [`gaussian_vector`] draws from a generator whose first `u64` is `base`.
+pub fn gaussian_entries(base: u64, range: Range<usize>) -> Vec<f64> {
+    let mut data = vec![0.0; range.len()];
+    fill_normal(base, &mut data, VECTOR_BLOCK, range.start);
     data
 }
 
@@ -175,24 +201,68 @@ impl SingleIndex {
     /// Draws n samples: X with [`gaussian_matrix`] (n × d), then ε with [`gaussian_vector`]
     /// (always drawn, even when σ_ε = 0, so the stream does not depend on the noise level).
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, n: usize) -> Sample {
-        let d = self.dim();
-        let x = gaussian_matrix(rng, n, d);
-        let eps = gaussian_vector(rng, n);
-        let mut y_clean = vec![0.0; n];
+        self.stream(rng, n).rows(0..n)
+    }
+
+    /// The n samples [`SingleIndex::sample`] would draw from `rng`, to be drawn a range of rows
+    /// at a time ([`SampleStream::rows`]) without holding them all. Draws from `rng` what
+    /// `sample` draws.
+    pub fn stream<R: Rng + ?Sized>(&self, rng: &mut R, n: usize) -> SampleStream<'_> {
+        SampleStream {
+            model: self,
+            x_base: rng.next_u64(),
+            eps_base: rng.next_u64(),
+            n,
+        }
+    }
+}
+
+/// The samples of one [`SingleIndex::stream`] call, drawn by row ranges.
+#[derive(Clone, Debug)]
+pub struct SampleStream<'a> {
+    model: &'a SingleIndex,
+    x_base: u64,
+    eps_base: u64,
+    n: usize,
+}
+
+impl SampleStream<'_> {
+    /// Number of samples n.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True when n = 0.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Samples `rows` (within 0..n): the same numbers as those rows of the whole sample.
+    #[track_caller]
+    pub fn rows(&self, rows: Range<usize>) -> Sample {
+        assert!(
+            rows.start <= rows.end && rows.end <= self.n,
+            "rows {rows:?} outside 0..{}",
+            self.n
+        );
+        let m = self.model;
+        let d = m.dim();
+        let x = gaussian_rows(self.x_base, rows.clone(), d);
+        let eps = gaussian_entries(self.eps_base, rows);
+        let mut y_clean = vec![0.0; x.rows];
         if d > 0 {
             y_clean
                 .par_iter_mut()
                 .zip(x.data.par_chunks(d))
                 .for_each(|(yc, row)| {
-                    let s: f64 = row.iter().zip(&self.beta_star).map(|(a, b)| a * b).sum();
-                    *yc = s;
+                    *yc = row.iter().zip(&m.beta_star).map(|(a, b)| a * b).sum();
                 });
         }
-        self.link.eval_slice(&mut y_clean);
+        m.link.eval_slice(&mut y_clean);
         let y = y_clean
             .iter()
             .zip(&eps)
-            .map(|(c, e)| c + self.noise * e)
+            .map(|(c, e)| c + m.noise * e)
             .collect();
         Sample { x, y, y_clean }
     }

@@ -15,7 +15,8 @@ pub mod hermite;
 pub mod suggest;
 
 pub use design::{
-    Sample, SingleIndex, child_seed, gaussian_matrix, gaussian_vector, sphere_rows, unit_vector,
+    Sample, SampleStream, SingleIndex, child_seed, gaussian_entries, gaussian_matrix,
+    gaussian_rows, gaussian_vector, sphere_rows, unit_vector,
 };
 pub use error::DataError;
 pub use function::{Func, Named};

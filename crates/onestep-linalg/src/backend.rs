@@ -69,7 +69,7 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug {
     /// k ≤ n/16, and the full decomposition otherwise.
     fn sym_eigen_top(&self, a: &Self::Mat, k: usize) -> Result<SymEigen<Self::Mat>, LinalgError> {
         let n = self.shape(a).0;
-        if n >= 512 && 16 * k <= n {
+        if sym_top_by_lanczos(n, k) {
             let top = crate::krylov::sym_top(self, a, k, &KrylovParams::default())?;
             return Ok(SymEigen {
                 values: top.values,
@@ -153,6 +153,12 @@ impl<B: Backend> BackendExt for B {}
 
 /// `Err(NonFinite)` unless every entry is finite (backends check their inputs with it).
 #[allow(dead_code)] // unused when no backend feature is on
+/// Whether [`Backend::sym_eigen_top`]'s default takes block Lanczos (true) or the full
+/// decomposition for the k largest eigenpairs of an n × n matrix.
+pub fn sym_top_by_lanczos(n: usize, k: usize) -> bool {
+    n >= 512 && 16 * k <= n
+}
+
 pub(crate) fn check_finite<'a>(
     entries: impl IntoIterator<Item = &'a f64>,
     what: &'static str,

@@ -53,9 +53,9 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
-    /// The matrices of one trial would not fit in memory.
+    /// The matrices of one trial would not fit in memory, held whole or streamed.
     #[error(
-        "sizes d={d}, width={width}, n={n}, n-test={n_test} need about {need_gib:.1} GiB but {avail_gib:.1} GiB are available; reduce --n, --n-test, --d or --width"
+        "sizes d={d}, width={width}, n={n}, n-test={n_test} need about {need_gib:.1} GiB ({how}) but the budget is {avail_gib:.1} GiB; {advice}"
     )]
     TooLarge {
         d: usize,
@@ -64,6 +64,10 @@ pub enum ConfigError {
         n_test: usize,
         need_gib: f64,
         avail_gib: f64,
+        /// "in memory" or "streamed".
+        how: &'static str,
+        /// What to change.
+        advice: String,
     },
     /// A theory error on no flag of its own, with the flags to change.
     #[error("{err}; {hint}", err = .0, hint = theory_hint(.0))]
@@ -217,6 +221,12 @@ pub struct ValidConfig {
     pub init: Init,
     pub trials: usize,
     pub seed: u64,
+    /// Rows per block when the batches are streamed (never held whole), or None: in memory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_rows: Option<usize>,
+    /// The memory budget the run was checked against, in bytes.
+    #[serde(skip)]
+    pub memory_budget: f64,
     /// Hermite coefficients and second moment of the activation (theory input).
     #[serde(skip)]
     pub act_stats: FnStats,
@@ -265,10 +275,41 @@ fn memory_bytes(d: usize, width: usize, n: usize, n_test: usize) -> f64 {
     8.0 * (3.0 * n * d + t * d + 4.0 * n * w + 3.0 * t * w + 3.0 * w * d + 6.0 * p * p)
 }
 
+/// Peak memory of one streamed trial in bytes, blocks of `rows` rows: the weights W₀, W and,
+/// during the step, the gradient and one block's gradient (4·N·d); the Gram matrices FᵀF, F₀ᵀF₀,
+/// one block's Gram and, at the fits, a factor and the eigensolver's copy (4·N²); one block's
+/// design twice (dense and on the backend), pre-activations and the two feature matrices.
+fn stream_bytes(d: usize, width: usize, rows: usize) -> f64 {
+    let (d, w, r) = (d as f64, width as f64, rows as f64);
+    8.0 * (2.0 * w * d + (2.0 * w * d).max(4.0 * w * w) + 2.0 * w * w + r * (2.0 * d + 3.0 * w))
+}
+
+/// How a run holds its batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Memory {
+    /// Streamed when the models allow it (nn, rf, inf_spike_ℓ only), else in memory when the
+    /// estimate fits the budget.
+    #[default]
+    Auto,
+    /// Always streamed, in blocks of this many rows.
+    Stream(usize),
+    /// Always in memory.
+    InMemory,
+}
+
+/// The models a streamed run fits besides nn and rf: the others need the whole design.
+fn streamable(m: &Model) -> bool {
+    matches!(m, Model::InfSpike(_))
+}
+
 impl ValidConfig {
-    /// The estimated peak memory of one trial in bytes ([`SimConfig::memory_bytes`]).
+    /// The estimated peak memory of one trial in bytes, in memory ([`SimConfig::memory_bytes`])
+    /// or streamed, as this run goes.
     pub fn memory_bytes(&self) -> f64 {
-        memory_bytes(self.d, self.width, self.n, self.n_test)
+        match self.stream_rows {
+            Some(rows) => stream_bytes(self.d, self.width, rows),
+            None => memory_bytes(self.d, self.width, self.n, self.n_test),
+        }
     }
 
     /// The seed of each trial: trial t uses seed + t (checked not to wrap).
@@ -300,8 +341,18 @@ impl SimConfig {
         memory_bytes(self.d, self.width, self.n, self.n_test)
     }
 
-    /// Checks every value; `memory_limit` is the number of bytes the run may use.
+    /// Checks every value; `memory_limit` is the number of bytes the run may use. Streamed when
+    /// the models allow it, else in memory ([`Memory::Auto`]).
     pub fn check(&self, memory_limit: f64) -> Result<ValidConfig, ConfigError> {
+        self.check_with(memory_limit, Memory::Auto)
+    }
+
+    /// [`SimConfig::check`], holding the batches as `memory` says.
+    pub fn check_with(
+        &self,
+        memory_limit: f64,
+        memory: Memory,
+    ) -> Result<ValidConfig, ConfigError> {
         for (flag, v) in [
             ("d", self.d),
             ("width", self.width),
@@ -381,18 +432,7 @@ impl SimConfig {
             "gaussian" => Init::Gaussian,
             other => return Err(invalid("init", other, "sphere or gaussian")),
         };
-        let need = self.memory_bytes();
-        if !need.is_finite() || need > memory_limit {
-            let gib = (1u64 << 30) as f64;
-            return Err(ConfigError::TooLarge {
-                d: self.d,
-                width: self.width,
-                n: self.n,
-                n_test: self.n_test,
-                need_gib: need / gib,
-                avail_gib: memory_limit / gib,
-            });
-        }
+        let stream_rows = self.memory_mode(memory_limit, memory, &models)?;
         Ok(ValidConfig {
             d: self.d,
             width: self.width,
@@ -412,7 +452,84 @@ impl SimConfig {
             init,
             trials: self.trials,
             seed: self.seed,
+            stream_rows,
+            memory_budget: memory_limit,
         })
+    }
+
+    /// Rows per streamed block, or None for a run in memory; an error when neither fits the
+    /// budget, or streaming is needed but a model needs the whole design.
+    fn memory_mode(
+        &self,
+        limit: f64,
+        memory: Memory,
+        models: &[Model],
+    ) -> Result<Option<usize>, ConfigError> {
+        let gib = (1u64 << 30) as f64;
+        let in_memory = self.memory_bytes();
+        let rows = match memory {
+            Memory::Stream(r) => r,
+            _ => crate::trial::STREAM_ROWS,
+        }
+        .clamp(1, self.n.max(self.n_test));
+        let streamed = stream_bytes(self.d, self.width, rows);
+        let too_large = |need: f64, how, advice: String| ConfigError::TooLarge {
+            d: self.d,
+            width: self.width,
+            n: self.n,
+            n_test: self.n_test,
+            need_gib: need / gib,
+            avail_gib: limit / gib,
+            how,
+            advice,
+        };
+        let reduce = "reduce --d or --width (streamed runs do not grow with --n or --n-test)";
+        let fits = |need: f64| need.is_finite() && need <= limit;
+        let blocked: Vec<String> = models
+            .iter()
+            .filter(|m| !streamable(m))
+            .map(|m| m.name())
+            .collect();
+        let stream = match memory {
+            Memory::InMemory => false,
+            Memory::Stream(_) => true,
+            // Streamed is faster (Cholesky instead of eigenvectors, eigenvalues only) and
+            // lighter, so it is taken whenever the models allow it.
+            Memory::Auto => blocked.is_empty(),
+        };
+        if !stream {
+            return if fits(in_memory) {
+                Ok(None)
+            } else {
+                let advice = match (fits(streamed), memory) {
+                    (false, _) => "reduce --n, --n-test, --d or --width".to_string(),
+                    (true, Memory::InMemory) => format!(
+                        "streamed it needs about {:.1} GiB: drop --in-memory",
+                        streamed / gib
+                    ),
+                    (true, _) => format!(
+                        "reduce --n, --n-test, --d or --width, or fit only models that stream (--models none or inf_spike_1,inf_spike_2,inf_spike_3; {} need the whole design), which needs about {:.1} GiB",
+                        blocked.join(", "),
+                        streamed / gib
+                    ),
+                };
+                Err(too_large(in_memory, "in memory", advice))
+            };
+        }
+        if !blocked.is_empty() {
+            return Err(invalid(
+                "models",
+                blocked.join(","),
+                format!(
+                    "with --stream: inf_spike_1, inf_spike_2, inf_spike_3 or none (nn and rf are always fitted); {} need the whole design in memory",
+                    blocked.join(", ")
+                ),
+            ));
+        }
+        if !fits(streamed) {
+            return Err(too_large(streamed, "streamed", reduce.to_string()));
+        }
+        Ok(Some(rows))
     }
 }
 

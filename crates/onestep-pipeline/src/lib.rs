@@ -9,7 +9,7 @@ pub mod stats;
 pub mod theory;
 pub mod trial;
 
-pub use config::{ConfigError, SimConfig, ValidConfig};
+pub use config::{ConfigError, Memory, SimConfig, ValidConfig};
 pub use models::Model;
 pub use theory::theory_summary;
-pub use trial::{Trial, run_trial};
+pub use trial::{Trial, TrialData, run_trial, trial_data};

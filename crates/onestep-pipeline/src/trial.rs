@@ -7,6 +7,7 @@ use onestep_data::{SingleIndex, child_seed, unit_vector};
 use onestep_linalg::{Backend, LinalgError, Op};
 use onestep_metrics::{Errors, Overlap, alignments, beta_overlap, spike_margin, spikes_detected};
 use onestep_net::{Network, step_size};
+use onestep_solvers::spectrum::SpectrumMethod;
 use onestep_solvers::{GramEigen, SolverError};
 use onestep_theory::TheoryError;
 use onestep_theory::error::short;
@@ -33,8 +34,10 @@ pub struct SpectrumStats {
     pub spikes_detected: usize,
     /// The relative margin used.
     pub margin: f64,
-    /// How the spectrum was computed: the pipeline needs every singular value (and ridge at every
-    /// λ), so it always decomposes the Gram matrices fully (`gram-eigen`).
+    /// How the spectrum was computed: in memory the Gram matrices are decomposed fully
+    /// (`gram-eigen`: every singular value, and ridge at every λ from one decomposition); streamed
+    /// runs take every eigenvalue of FᵀF and F₀ᵀF₀ and the leading eigenvectors of FᵀF by block
+    /// Lanczos (`gram-krylov`) or, for small N, from the full decomposition (`gram-eigen`).
     pub method: &'static str,
     /// |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1..=3.
     pub alignment: Vec<f64>,
@@ -77,6 +80,10 @@ pub struct Trial {
     /// (nor in `errors_path`); the rest of the trial stands. Not written when empty.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub unavailable: BTreeMap<String, String>,
+    /// Wall seconds of each stage, in order (not in the trial's JSON, which depends on the inputs
+    /// only; the JSON's `provenance.stage_seconds` keeps them).
+    #[serde(skip)]
+    pub stage_seconds: Vec<(String, f64)>,
 }
 
 /// Failure inside a trial.
@@ -100,21 +107,27 @@ fn decompose<'b, B: Backend>(
     after_step: bool,
 ) -> Result<GramEigen<'b, B>, PipelineError> {
     GramEigen::new(b, f).map_err(|e| match e {
-        SolverError::Linalg(LinalgError::NonFinite { .. }) if after_step => PipelineError::Overflow(
-            format!(
-                "the features after the step overflow (σ(Wx) or its Gram matrix is not finite): the step η = η₀·n^α = {} (--eta0 {}, --alpha {}) with labels of scale --noise {} makes the weights too large for --activation {}; lower --eta0 or --noise",
-                short(eta),
-                short(cfg.eta0),
-                cfg.alpha,
-                short(cfg.noise),
-                cfg.activation
-            ),
-        ),
-        SolverError::Linalg(LinalgError::NonFinite { .. }) => PipelineError::Overflow(format!(
+        SolverError::Linalg(LinalgError::NonFinite { .. }) => overflow(cfg, eta, after_step),
+        other => other.into(),
+    })
+}
+
+/// The features (after the step, or before it) are not finite: the flags that make them so.
+fn overflow(cfg: &ValidConfig, eta: f64, after_step: bool) -> PipelineError {
+    PipelineError::Overflow(if after_step {
+        format!(
+            "the features after the step overflow (σ(Wx) or its Gram matrix is not finite): the step η = η₀·n^α = {} (--eta0 {}, --alpha {}) with labels of scale --noise {} makes the weights too large for --activation {}; lower --eta0 or --noise",
+            short(eta),
+            short(cfg.eta0),
+            cfg.alpha,
+            short(cfg.noise),
+            cfg.activation
+        )
+    } else {
+        format!(
             "the features before the step overflow (σ(W₀x) or its Gram matrix is not finite) with --activation {} at n = {}, width = {}; choose an activation with smaller values",
             cfg.activation, cfg.n, cfg.width
-        )),
-        other => other.into(),
+        )
     })
 }
 
@@ -161,6 +174,41 @@ fn step_data<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> (StepData, B::M
     (StepData { model, beta }, x, step.y)
 }
 
+/// The data trial `seed` draws, exactly as [`run_trial`] draws it (the same streams): for
+/// writing it out (`simulate --dump-data`) so that another implementation can run on it.
+pub struct TrialData {
+    /// β*, the target direction.
+    pub beta_star: Vec<f64>,
+    /// The step batch (X, y).
+    pub step: onestep_data::Sample,
+    /// W₀ (N × d) and a (N).
+    pub w0: onestep_linalg::Dense,
+    pub a: Vec<f64>,
+    /// The ridge batch (X̃, ỹ).
+    pub ridge: onestep_data::Sample,
+    /// The test set.
+    pub test: onestep_data::Sample,
+}
+
+/// [`TrialData`] of trial `seed`.
+pub fn trial_data<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> TrialData {
+    let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
+    let model = SingleIndex {
+        beta_star: unit_vector(&mut rng("target"), cfg.d),
+        link: cfg.target.clone(),
+        noise: cfg.noise,
+    };
+    let net0 = Network::init(b, &mut rng("init"), cfg.d, cfg.width, cfg.init);
+    TrialData {
+        step: model.sample(&mut rng("step"), cfg.n),
+        w0: b.to_dense(&net0.w),
+        a: net0.a,
+        ridge: model.sample(&mut rng("ridge"), cfg.n),
+        test: model.sample(&mut rng("test"), cfg.n_test),
+        beta_star: model.beta_star,
+    }
+}
+
 /// Only ⟨β, β*⟩ and ‖β‖² of trial `seed`: the same streams as [`run_trial`], so the same β.
 pub fn beta_only<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> Overlap {
     let (s, _, _) = step_data(b, cfg, seed);
@@ -184,28 +232,31 @@ fn gradient_step<B: Backend>(
     Stepped { net0, net, eta }
 }
 
-/// Spectrum statistics from the two Gram eigendecompositions; `t` = X̃β.
-fn spectrum_stats<B: Backend>(
+/// 1 when the c₀·11ᵀ mean component (c₀ ≠ 0) is the top singular direction of F₀ and F alike
+/// (and so is left out of the bulk edge, the spike count and the alignments), else 0.
+fn mean_component(cfg: &ValidConfig) -> usize {
+    usize::from(cfg.act_stats.coeffs[0].abs() > 1e-12)
+}
+
+/// Spectrum statistics from all singular values of F and F₀ and the alignments.
+fn spectrum_stats(
     cfg: &ValidConfig,
-    ef: &GramEigen<'_, B>,
-    ef0: &GramEigen<'_, B>,
-    t: &[f64],
+    all: Vec<f64>,
+    all_f0: Vec<f64>,
+    alignment: Vec<f64>,
+    method: SpectrumMethod,
 ) -> SpectrumStats {
-    let all = ef.singular_values();
-    let all_f0 = ef0.singular_values();
-    // The c₀·11ᵀ mean component (c₀ ≠ 0) is the top singular direction of F₀ and F alike.
-    let exclude = usize::from(cfg.act_stats.coeffs[0].abs() > 1e-12);
+    let exclude = mean_component(cfg);
     let bulk_edge = all_f0.get(exclude).copied().unwrap_or(0.0);
     let margin = spike_margin(cfg.n);
-    let left = ef.left_vectors(KMAX + exclude);
     SpectrumStats {
         top: all.iter().take(TOP).copied().collect(),
         top_f0: all_f0.iter().take(TOP).copied().collect(),
         bulk_edge,
         spikes_detected: spikes_detected(&all, bulk_edge, margin, exclude),
         margin,
-        method: onestep_solvers::spectrum::SpectrumMethod::GramEigen.name(),
-        alignment: alignments(&left[exclude.min(left.len())..], t, KMAX),
+        method: method.name(),
+        alignment,
         all,
         all_f0,
     }
@@ -247,12 +298,27 @@ fn by_lambda(
 /// Every model (nn, rf and `cfg.models`) is fitted at every λ of `cfg.lambdas` from ONE
 /// eigendecomposition of its Gram matrix. The equivalent models are built, fitted and dropped one
 /// at a time to bound the memory.
+///
+/// With `cfg.stream_rows` set, the batches are drawn and used that many rows at a time and never
+/// held whole (the same data and outputs; see the `stream` module, docs/performance.md).
 pub fn run_trial<B: Backend>(
     b: &B,
     cfg: &ValidConfig,
     seed: u64,
     stage: &mut dyn FnMut(&'static str),
 ) -> Result<Trial, PipelineError> {
+    let timer = std::cell::RefCell::new(StageTimer::default());
+    let lap = |s: &str| timer.borrow_mut().next(s);
+    let mut stage = |s: &'static str| {
+        lap(s);
+        stage(s)
+    };
+    if let Some(rows) = cfg.stream_rows {
+        let mut trial = stream::run(b, cfg, seed, rows, &timer, &mut stage)?;
+        lap("");
+        trial.stage_seconds = timer.into_inner().done;
+        return Ok(trial);
+    }
     let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
     let lambdas = &cfg.lambdas;
     stage("data");
@@ -272,7 +338,16 @@ pub fn run_trial<B: Backend>(
     stage("spectra");
     let ef = decompose(b, &f, cfg, s.eta, true)?;
     let ef0 = decompose(b, &f0, cfg, s.eta, false)?;
-    let spectrum = spectrum_stats(cfg, &ef, &ef0, &t);
+    let exclude = mean_component(cfg);
+    let left = ef.left_vectors(KMAX + exclude);
+    let alignment = alignments(&left[exclude.min(left.len())..], &t, KMAX);
+    let spectrum = spectrum_stats(
+        cfg,
+        ef.singular_values(),
+        ef0.singular_values(),
+        alignment,
+        SpectrumMethod::GramEigen,
+    );
 
     stage("test");
     let test = sd.model.sample(&mut rng("test"), cfg.n_test);
@@ -289,11 +364,13 @@ pub fn run_trial<B: Backend>(
     let mut per_model: Vec<(String, Vec<Errors>)> = Vec::new();
     {
         let ft = s.net.features(b, &xt, &cfg.activation);
+        lap("ridge nn");
         let nn = fit_path(b, &ef, (&f, &ft), (&[], &[]), &lab, lambdas)?;
         per_model.push(("nn".into(), nn));
     }
     drop(ef);
     drop(f);
+    lap("ridge rf");
     let f0t = s.net0.features(b, &xt, &cfg.activation);
     let rf = fit_path(b, &ef0, (&f0, &f0t), (&[], &[]), &lab, lambdas)?;
     per_model.push(("rf".into(), rf));
@@ -314,14 +391,17 @@ pub fn run_trial<B: Backend>(
     };
     // Models on RF's decomposition first, then the others one at a time, to bound the memory.
     for &m in cfg.models.iter().filter(|m| m.uses_rf_decomposition()) {
+        lap(&format!("ridge {}", m.name()));
         keep(m, m.fit(b, &ms, seed, &s, &inp, f0s, Some(&ef0), &lab));
     }
     drop(ef0);
     for &m in cfg.models.iter().filter(|m| !m.uses_rf_decomposition()) {
+        lap(&format!("ridge {}", m.name()));
         keep(m, m.fit(b, &ms, seed, &s, &inp, f0s, None, &lab));
     }
 
     let (errors, errors_path) = by_lambda(lambdas, &per_model);
+    lap("");
     Ok(Trial {
         seed,
         eta: s.eta,
@@ -330,5 +410,26 @@ pub fn run_trial<B: Backend>(
         errors,
         errors_path,
         unavailable,
+        stage_seconds: timer.into_inner().done,
     })
+}
+
+mod stream;
+pub use stream::STREAM_ROWS;
+
+/// Wall time of each stage of [`run_trial`]: `next` closes the running stage and opens another.
+#[derive(Default)]
+struct StageTimer {
+    running: Option<(String, std::time::Instant)>,
+    done: Vec<(String, f64)>,
+}
+
+impl StageTimer {
+    fn next(&mut self, name: &str) {
+        let now = std::time::Instant::now();
+        if let Some((s, t)) = self.running.take() {
+            self.done.push((s, (now - t).as_secs_f64()));
+        }
+        self.running = (!name.is_empty()).then(|| (name.to_string(), now));
+    }
 }

@@ -6,7 +6,7 @@ use onestep::files::memory_limit;
 use onestep::linalg::{Backend, on_backend};
 use onestep::output::{provenance, simulation_json};
 use onestep::pipeline::config::{check_lambdas, parse_lambdas};
-use onestep::pipeline::{SimConfig, run_trial, theory_summary};
+use onestep::pipeline::{Memory, SimConfig, run_trial, theory_summary};
 use pyo3::prelude::*;
 use std::time::Instant;
 
@@ -40,7 +40,7 @@ type SimResult<'py> = (
 
 /// Runs `onestep simulate` with these flags (see `onestep.simulate`).
 #[pyfunction]
-#[pyo3(signature = (*, d, width, n, n_test, alpha, eta0, lam, activation, target, noise, residual, init, models, trials, seed, threads, backend))]
+#[pyo3(signature = (*, d, width, n, n_test, alpha, eta0, lam, activation, target, noise, residual, init, models, trials, seed, threads, backend, stream=None, memory_budget=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate<'py>(
     py: Python<'py>,
@@ -61,6 +61,8 @@ pub fn simulate<'py>(
     seed: i64,
     threads: i64,
     backend: String,
+    stream: Option<i64>,
+    memory_budget: Option<f64>,
 ) -> PyResult<SimResult<'py>> {
     // The order of the checks is the CLI's, so the first complaint is the same.
     let lambdas = lambdas(lam)?;
@@ -87,7 +89,21 @@ pub fn simulate<'py>(
         })?,
     };
     let threads = unsigned("threads", threads)?;
-    let cfg = raw.check(memory_limit()).map_err(refused)?;
+    let memory = match stream {
+        None => Memory::Auto,
+        Some(0) => Memory::InMemory,
+        Some(rows) => Memory::Stream(unsigned("stream", rows)?),
+    };
+    let limit = match memory_budget {
+        None => memory_limit(),
+        Some(g) if g.is_finite() && g > 0.0 => g * (1u64 << 30) as f64,
+        Some(g) => {
+            return Err(bad_input(format!(
+                "--memory-budget: got {g}; allowed: a number > 0 (GiB)"
+            )));
+        }
+    };
+    let cfg = raw.check_with(limit, memory).map_err(refused)?;
     let theory = py.detach(|| theory_summary(&cfg)).map_err(refused)?;
     let runner = Runner::new(threads, &backend)?;
     let (name, used_threads) = on_backend!(runner.dispatch.clone(), |b| (b.name(), b.threads()));

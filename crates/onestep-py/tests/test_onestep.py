@@ -115,6 +115,25 @@ def test_simulate_defaults_are_the_cli_defaults(tmp_path: Path) -> None:
     assert_same_run(json.loads(sim.to_json()), cli_json(tmp_path, "simulate"))
 
 
+@needs_cli
+def test_stream_equals_in_memory_and_the_cli(tmp_path: Path) -> None:
+    kw = dict(SMALL, models="inf_spike_1,inf_spike_2", trials=1)
+    mem = onestep.simulate(**kw, stream=False)
+    st = onestep.simulate(**kw, stream=64)
+    assert st.config["stream_rows"] == 64 and "stream_rows" not in mem.config
+    assert json.loads(st.to_json())["provenance"]["memory"]["streamed_rows"] == 64
+    for m, e in mem.summary["errors"].items():
+        for k, v in e.items():
+            assert st.summary["errors"][m][k] == pytest.approx(v, rel=1e-9), (m, k)
+    assert st.summary["spectrum"]["top"] == pytest.approx(mem.summary["spectrum"]["top"], rel=1e-9)
+    cli = cli_json(tmp_path, "simulate", *flags(kw), "--stream", "64")
+    assert st.trials == cli["trials"]
+    with pytest.raises(ValueError, match="need the whole design in memory"):
+        onestep.simulate(**dict(SMALL, trials=1), stream=True)
+    with pytest.raises(ValueError, match="budget"):
+        onestep.simulate(**kw, memory_budget=1e-6)
+
+
 def test_lambda_as_number_list_or_string() -> None:
     base = dict(SMALL, trials=1, models="none")
     as_list = onestep.simulate(**base, lam=[0.01, 0.1, 1.0])

@@ -23,7 +23,8 @@ pub struct Ridge {
     pub form: Form,
 }
 
-fn check_lambda(lambda: f64) -> Result<(), SolverError> {
+/// A ridge penalty must be finite and > 0.
+pub fn check_lambda(lambda: f64) -> Result<(), SolverError> {
     if lambda > 0.0 && lambda.is_finite() {
         Ok(())
     } else {
@@ -130,7 +131,7 @@ fn fit_profiled(
 }
 
 /// Solves a small symmetric positive definite system by Cholesky with scaling; None if singular.
-fn small_spd_solve(mut m: Vec<Vec<f64>>, mut r: Vec<f64>) -> Option<Vec<f64>> {
+pub fn small_spd_solve(mut m: Vec<Vec<f64>>, mut r: Vec<f64>) -> Option<Vec<f64>> {
     let q = r.len();
     // Symmetric diagonal scaling so columns of different magnitude (t, t², t³…) are comparable.
     let s: Vec<f64> = (0..q)

@@ -185,3 +185,31 @@ fn child_seeds_are_stable_and_distinct() {
     let b = gaussian_vector(&mut rng(child_seed(5, "init")), 8);
     assert_ne!(bits(&a), bits(&b));
 }
+
+/// Row ranges of a stream, cut anywhere (inside a 64-row block and inside a 4096-entry noise
+/// chunk), are exactly the rows of the whole sample.
+#[test]
+fn stream_row_ranges_equal_the_whole_sample() {
+    let model = SingleIndex::new(
+        vec![0.6, -0.8, 0.0],
+        Func::Hermite(vec![0.0, 1.0, 0.5]),
+        0.3,
+    )
+    .unwrap();
+    let n = 9000;
+    let whole = model.sample(&mut rng(5), n);
+    let stream = model.stream(&mut rng(5), n);
+    assert_eq!(stream.len(), n);
+    let cuts = [0, 1, 63, 64, 130, 4095, 4097, 8191, 8200, n];
+    for w in cuts.windows(2) {
+        let part = stream.rows(w[0]..w[1]);
+        assert_eq!(part.x.data, whole.x.data[w[0] * 3..w[1] * 3]);
+        assert_eq!(part.y, whole.y[w[0]..w[1]]);
+        assert_eq!(part.y_clean, whole.y_clean[w[0]..w[1]]);
+    }
+    // And the generator is left where `sample` leaves it.
+    let (mut a, mut b) = (rng(5), rng(5));
+    let _ = model.sample(&mut a, 10);
+    let _ = model.stream(&mut b, 10);
+    assert_eq!(a.next_u64(), b.next_u64());
+}

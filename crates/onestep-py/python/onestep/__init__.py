@@ -137,6 +137,8 @@ def simulate(
     seed: int = 0,
     threads: int = 0,
     backend: str = "faer",
+    stream: bool | int | None = None,
+    memory_budget: float | None = None,
 ) -> Simulation:
     """Runs ``onestep simulate`` with these flags and returns a :class:`Simulation`.
 
@@ -151,9 +153,14 @@ def simulate(
     models: equivalent models beside nn and rf: a comma list, ``all`` or ``none``.
     trials, seed: repetitions; trial t uses seed + t.
     threads, backend: threads (0 = all cores) and the linear-algebra backend.
+    stream: ``True`` draws and uses the batches 4096 rows at a time (an int: that many rows), so
+        memory depends on d·N and N², not on n (models nn, rf and inf_spike_ℓ only); ``False``
+        holds them in memory; ``None`` streams whenever the models allow it. ``memory_budget``: GiB the
+        run may use (default 90% of the memory available now).
 
     Raises ValueError (the CLI's message) for bad input, before any heavy work.
     """
+    rows = (4096 if stream else 0) if isinstance(stream, bool) else stream
     doc, sv, sv0 = _onestep.simulate(
         d=d,
         width=width,
@@ -172,6 +179,8 @@ def simulate(
         seed=seed,
         threads=threads,
         backend=backend,
+        stream=rows,
+        memory_budget=memory_budget,
     )
     return Simulation(doc, sv, sv0)
 
