@@ -11,6 +11,9 @@ use onestep_linalg::{Backend, BackendKind, Dispatch, Op, on_backend};
 use onestep_solvers::spectrum::{SpectrumMethod, top_singular_with};
 use std::hint::black_box;
 use std::time::Duration;
+// The facade links the BLAS/LAPACK provider of the `openblas` backend.
+#[cfg(feature = "openblas")]
+use onestep as _;
 
 fn sizes() -> Vec<usize> {
     let mut s = vec![256, 512, 1024, 2048];
