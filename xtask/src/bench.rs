@@ -510,19 +510,9 @@ fn vs_numpy_run(
     for rep in 0..REPS {
         for (i, (label, extra)) in variants.iter().enumerate() {
             let json = out_dir.join(format!("b1_rust_{i}.json"));
-            let status = Command::new(&bin)
-                .arg("simulate")
-                .args(shared)
-                .args(["--models", "inf_spike_1,inf_spike_2", "--threads", &t])
-                .args(extra)
-                .arg("--json")
-                .arg(&json)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .with_context(|| format!("running {}", bin.display()))?;
-            if !status.success() {
-                bail!("{label} (B1) failed ({status})");
-            }
+            let mut args = shared.to_vec();
+            args.extend(extra);
+            simulate_b1_models(&bin, &args, &t, &json).with_context(|| format!("{label} (B1)"))?;
             times[i].push(read_wall(&json)?);
         }
         let numpy_json = out_dir.join("b1_numpy.json");
@@ -561,6 +551,23 @@ fn vs_numpy_run(
     })
 }
 
+/// `onestep simulate ARGS` with B1's models and `threads`, its JSON to `json`, stdout dropped.
+fn simulate_b1_models(bin: &Path, args: &[&str], threads: &str, json: &Path) -> Result<()> {
+    let status = Command::new(bin)
+        .arg("simulate")
+        .args(args)
+        .args(["--models", "inf_spike_1,inf_spike_2", "--threads", threads])
+        .arg("--json")
+        .arg(json)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", bin.display()))?;
+    if !status.success() {
+        bail!("failed ({status})");
+    }
+    Ok(())
+}
+
 /// Largest relative difference allowed between onestep and NumPy on the same data.
 const AGREE: f64 = 1e-8;
 
@@ -579,25 +586,11 @@ fn agree_on_same_data(
         out_dir.join("b1_check_rust.json"),
         out_dir.join("b1_check_numpy.json"),
     );
-    let status = Command::new(bin)
-        .arg("simulate")
-        .args(shared)
-        .args([
-            "--models",
-            "inf_spike_1,inf_spike_2",
-            "--threads",
-            threads,
-            "--in-memory",
-        ])
-        .arg("--dump-data")
-        .arg(&data)
-        .arg("--json")
-        .arg(&rust_json)
-        .stdout(std::process::Stdio::null())
-        .status()?;
-    if !status.success() {
-        bail!("onestep simulate --dump-data (B1) failed ({status})");
-    }
+    let data_dir = data.to_string_lossy().into_owned();
+    let mut args = shared.to_vec();
+    args.extend(["--in-memory", "--dump-data", &data_dir]);
+    simulate_b1_models(bin, &args, threads, &rust_json)
+        .context("onestep simulate --dump-data (B1)")?;
     let status = Command::new(py)
         .arg(workspace_root()?.join("benches/numpy_baseline.py"))
         .args(shared)
@@ -776,31 +769,12 @@ fn scaling_run(
         let nt = 8192;
         let json = out_dir.join(format!("scaling_d{d}_n{n}.json"));
         eprintln!("scaling: d = N = {d}, n = {n}, n_test = {nt} ...");
-        let status = Command::new(&bin)
-            .arg("simulate")
-            .args(["--d", &d.to_string(), "--width", &d.to_string()])
-            .args([
-                "--n",
-                &n.to_string(),
-                "--n-test",
-                &nt.to_string(),
-                "--alpha",
-                "0.3",
-            ])
-            .args([
-                "--models",
-                "inf_spike_1,inf_spike_2",
-                "--threads",
-                &threads.to_string(),
-            ])
-            .arg("--json")
-            .arg(&json)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .with_context(|| format!("running {}", bin.display()))?;
-        if !status.success() {
-            bail!("onestep simulate at d = {d}, n = {n} failed ({status})");
-        }
+        let (ds, ns, nts) = (d.to_string(), n.to_string(), nt.to_string());
+        let args = [
+            "--d", &ds, "--width", &ds, "--n", &ns, "--n-test", &nts, "--alpha", "0.3",
+        ];
+        simulate_b1_models(&bin, &args, &threads.to_string(), &json)
+            .with_context(|| format!("onestep simulate at d = {d}, n = {n}"))?;
         let text = std::fs::read_to_string(&json)?;
         let v: serde_json::Value = serde_json::from_str(&text)?;
         let mem = &v["provenance"]["memory"];
