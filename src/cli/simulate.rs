@@ -58,8 +58,8 @@ pub struct SimArgs {
     /// optional, default 4096), so memory depends on d·N and N², not on n; the same numbers as
     /// in memory. Fits nn, rf and inf_spike_ℓ only. Without --stream or --in-memory a run is
     /// streamed whenever its models allow it.
-    #[arg(long, value_name = "ROWS", num_args = 0..=1, default_missing_value = "4096", value_parser = super::count::<1>, conflicts_with = "in_memory")]
-    stream: Option<usize>,
+    #[arg(long, value_name = "ROWS", num_args = 0..=1, value_parser = super::count::<1>, conflicts_with = "in_memory")]
+    stream: Option<Option<usize>>,
     /// Hold the batches in memory (refused when that exceeds --memory-budget).
     #[arg(long)]
     in_memory: bool,
@@ -99,7 +99,7 @@ pub fn run(a: SimArgs) -> Result<()> {
         .memory_budget
         .map_or_else(memory_limit, |g| g * (1u64 << 30) as f64);
     let memory = match (a.stream, a.in_memory) {
-        (Some(rows), _) => Memory::Stream(rows),
+        (Some(rows), _) => Memory::Stream(rows.unwrap_or(onestep::pipeline::trial::STREAM_ROWS)),
         (None, true) => Memory::InMemory,
         (None, false) => Memory::Auto,
     };

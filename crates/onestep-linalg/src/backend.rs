@@ -76,18 +76,7 @@ pub trait Backend: Clone + Send + Sync + std::fmt::Debug {
                 vectors: top.vectors,
             });
         }
-        let full = self.sym_eigen(a)?;
-        let k = k.min(full.values.len());
-        let cols: Vec<Vec<f64>> = (0..k).map(|j| self.col(&full.vectors, j)).collect();
-        let vectors = if k == 0 {
-            self.zeros(n, 0)
-        } else {
-            self.from_cols(&cols)
-        };
-        Ok(SymEigen {
-            values: full.values[..k].to_vec(),
-            vectors,
-        })
+        Ok(leading_eigenpairs(self, self.sym_eigen(a)?, k))
     }
 
     /// The k largest singular triplets of `a` (k capped at min(rows, cols)) without a full
@@ -151,14 +140,29 @@ pub trait BackendExt: Backend {
 
 impl<B: Backend> BackendExt for B {}
 
-/// `Err(NonFinite)` unless every entry is finite (backends check their inputs with it).
-#[allow(dead_code)] // unused when no backend feature is on
 /// Whether [`Backend::sym_eigen_top`]'s default takes block Lanczos (true) or the full
 /// decomposition for the k largest eigenpairs of an n × n matrix.
 pub fn sym_top_by_lanczos(n: usize, k: usize) -> bool {
     n >= 512 && 16 * k <= n
 }
 
+/// The k leading pairs (k capped at the size) of a full decomposition `full` (descending).
+pub fn leading_eigenpairs<B: Backend>(b: &B, full: SymEigen<B::Mat>, k: usize) -> SymEigen<B::Mat> {
+    let k = k.min(full.values.len());
+    let cols: Vec<Vec<f64>> = (0..k).map(|j| b.col(&full.vectors, j)).collect();
+    let vectors = if k == 0 {
+        b.zeros(b.shape(&full.vectors).0, 0)
+    } else {
+        b.from_cols(&cols)
+    };
+    SymEigen {
+        values: full.values[..k].to_vec(),
+        vectors,
+    }
+}
+
+/// `Err(NonFinite)` unless every entry is finite (backends check their inputs with it).
+#[allow(dead_code)] // unused when no backend feature is on
 pub(crate) fn check_finite<'a>(
     entries: impl IntoIterator<Item = &'a f64>,
     what: &'static str,

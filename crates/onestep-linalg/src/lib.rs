@@ -9,7 +9,7 @@ mod dense;
 mod error;
 pub mod krylov;
 
-pub use backend::{Backend, BackendExt, Op, SymEigen, sym_top_by_lanczos};
+pub use backend::{Backend, BackendExt, Op, SymEigen, leading_eigenpairs, sym_top_by_lanczos};
 pub use dense::Dense;
 pub use error::LinalgError;
 pub use krylov::{KrylovParams, SvdTop, SymTop};

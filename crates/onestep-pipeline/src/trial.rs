@@ -154,15 +154,23 @@ pub struct StepData {
     pub beta: Vec<f64>,
 }
 
+/// The target model of trial `seed`: β* from the `target` stream.
+fn target_model(cfg: &ValidConfig, seed: u64) -> SingleIndex {
+    SingleIndex {
+        beta_star: unit_vector(
+            &mut ChaCha8Rng::seed_from_u64(child_seed(seed, "target")),
+            cfg.d,
+        ),
+        link: cfg.target.clone(),
+        noise: cfg.noise,
+    }
+}
+
 /// β* (stream `target`) and β = Xᵀy/n on the step batch (stream `step`), the first stage of
 /// [`run_trial`]; the network is not needed for it. Returns the step batch on the backend too.
 fn step_data<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> (StepData, B::Mat, Vec<f64>) {
     let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
-    let model = SingleIndex {
-        beta_star: unit_vector(&mut rng("target"), cfg.d),
-        link: cfg.target.clone(),
-        noise: cfg.noise,
-    };
+    let model = target_model(cfg, seed);
     let step = model.sample(&mut rng("step"), cfg.n);
     let x = b.from_dense(&step.x);
     drop(step.x);
@@ -193,11 +201,7 @@ pub struct TrialData {
 /// [`TrialData`] of trial `seed`.
 pub fn trial_data<B: Backend>(b: &B, cfg: &ValidConfig, seed: u64) -> TrialData {
     let rng = |name: &str| ChaCha8Rng::seed_from_u64(child_seed(seed, name));
-    let model = SingleIndex {
-        beta_star: unit_vector(&mut rng("target"), cfg.d),
-        link: cfg.target.clone(),
-        noise: cfg.noise,
-    };
+    let model = target_model(cfg, seed);
     let net0 = Network::init(b, &mut rng("init"), cfg.d, cfg.width, cfg.init);
     TrialData {
         step: model.sample(&mut rng("step"), cfg.n),

@@ -61,7 +61,7 @@ pub fn simulate<'py>(
     seed: i64,
     threads: i64,
     backend: String,
-    stream: Option<i64>,
+    stream: Option<&Bound<'py, PyAny>>,
     memory_budget: Option<f64>,
 ) -> PyResult<SimResult<'py>> {
     // The order of the checks is the CLI's, so the first complaint is the same.
@@ -91,8 +91,23 @@ pub fn simulate<'py>(
     let threads = unsigned("threads", threads)?;
     let memory = match stream {
         None => Memory::Auto,
-        Some(0) => Memory::InMemory,
-        Some(rows) => Memory::Stream(unsigned("stream", rows)?),
+        Some(s) => match s.extract::<bool>() {
+            Ok(true) => Memory::Stream(onestep::pipeline::trial::STREAM_ROWS),
+            Ok(false) => Memory::InMemory,
+            Err(_) => {
+                let rows: i64 = s.extract().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(
+                        "stream: expected True, False, None or a number of rows ≥ 1",
+                    )
+                })?;
+                if rows < 1 {
+                    return Err(bad_input(format!(
+                        "--stream: got {rows}; allowed: an integer ≥ 1"
+                    )));
+                }
+                Memory::Stream(unsigned("stream", rows)?)
+            }
+        },
     };
     let limit = match memory_budget {
         None => memory_limit(),

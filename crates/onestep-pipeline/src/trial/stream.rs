@@ -9,13 +9,15 @@
 //! Cholesky at each λ (N³/3 flops) instead of one eigendecomposition with vectors.
 use super::{
     KMAX, PathPoint, PipelineError, StageTimer, Trial, by_lambda, checked, mean_component,
-    overflow, spectrum_stats,
+    overflow, spectrum_stats, target_model,
 };
 use crate::ValidConfig;
 use crate::models::Model;
-use onestep_data::{SingleIndex, child_seed, unit_vector};
-use onestep_linalg::{Backend, KrylovParams, LinalgError, Op, krylov, sym_top_by_lanczos};
-use onestep_metrics::{Errors, beta_overlap};
+use onestep_data::child_seed;
+use onestep_linalg::{
+    Backend, KrylovParams, LinalgError, Op, krylov, leading_eigenpairs, sym_top_by_lanczos,
+};
+use onestep_metrics::{Errors, beta_overlap, dot};
 use onestep_net::{Network, step_size};
 use onestep_solvers::SolverError;
 use onestep_solvers::spectrum::SpectrumMethod;
@@ -58,10 +60,6 @@ fn add<B: Backend>(b: &B, acc: &mut Option<B::Mat>, m: B::Mat) {
 
 fn add_vec(acc: &mut [f64], v: &[f64]) {
     acc.iter_mut().zip(v).for_each(|(a, v)| *a += v);
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The sums a feature matrix contributes over the ridge batch: its Gram matrix, Fᵀỹ and FᵀT.
@@ -224,33 +222,25 @@ pub(super) fn run<B: Backend>(
     let act = &cfg.activation;
     let (n, nt) = (cfg.n, cfg.n_test);
     stage("data");
-    let model = SingleIndex {
-        beta_star: unit_vector(&mut rng("target"), cfg.d),
-        link: cfg.target.clone(),
-        noise: cfg.noise,
-    };
+    let model = target_model(cfg, seed);
     let step = model.stream(&mut rng("step"), n);
     let net0 = Network::init(b, &mut rng("init"), cfg.d, cfg.width, cfg.init);
 
     stage("gradient step");
     let mut beta = vec![0.0; cfg.d];
-    let mut grad = None;
+    let mut grad = b.zeros(cfg.width, cfg.d);
     for r in blocks(n, rows) {
         let s = step.rows(r.clone());
         let x = b.from_dense(&s.x);
         drop(s.x);
         add_vec(&mut beta, &b.matvec(&x, Op::T, &s.y));
         // Each block's gradient is its own mean; weight it by its share of the batch.
-        let mut g = net0.gradient(b, &x, &s.y, act, cfg.residual);
-        b.map_inplace(&mut g, &|v: &mut [f64]| {
-            let w = r.len() as f64 / n as f64;
-            v.iter_mut().for_each(|x| *x *= w)
-        });
-        add(b, &mut grad, g);
+        let g = net0.gradient(b, &x, &s.y, act, cfg.residual);
+        b.axpy(&mut grad, r.len() as f64 / n as f64, &g);
     }
     beta.iter_mut().for_each(|v| *v /= n as f64);
     let eta = step_size(cfg.eta0, cfg.alpha, n);
-    let net = net0.stepped(b, &grad.take().expect("n ≥ 1"), eta);
+    let net = net0.stepped(b, &grad, eta);
 
     stage("features");
     let ridge = model.stream(&mut rng("ridge"), n);
@@ -305,13 +295,9 @@ pub(super) fn run<B: Backend>(
             Ok(t) => ((t.values, t.vectors), SpectrumMethod::GramKrylov),
             // A cluster Lanczos does not resolve in its iterations: the full decomposition.
             Err(LinalgError::NoConvergence { .. }) => {
-                let e = b.sym_eigen(gf).map_err(SolverError::from)?;
-                let k = (KMAX + skip).min(e.values.len());
-                let cols: Vec<Vec<f64>> = (0..k).map(|j| b.col(&e.vectors, j)).collect();
-                (
-                    (e.values[..k].to_vec(), b.from_cols(&cols)),
-                    SpectrumMethod::GramEigen,
-                )
+                let full = b.sym_eigen(gf).map_err(SolverError::from)?;
+                let e = leading_eigenpairs(b, full, KMAX + skip);
+                ((e.values, e.vectors), SpectrumMethod::GramEigen)
             }
             Err(e) => return Err(SolverError::from(e).into()),
         }

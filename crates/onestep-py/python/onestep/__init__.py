@@ -160,7 +160,6 @@ def simulate(
 
     Raises ValueError (the CLI's message) for bad input, before any heavy work.
     """
-    rows = (4096 if stream else 0) if isinstance(stream, bool) else stream
     doc, sv, sv0 = _onestep.simulate(
         d=d,
         width=width,
@@ -179,7 +178,7 @@ def simulate(
         seed=seed,
         threads=threads,
         backend=backend,
-        stream=rows,
+        stream=stream,
         memory_budget=memory_budget,
     )
     return Simulation(doc, sv, sv0)

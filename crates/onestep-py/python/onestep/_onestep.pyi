@@ -30,7 +30,7 @@ def simulate(
     seed: int,
     threads: int,
     backend: str,
-    stream: int | None = None,
+    stream: bool | int | None = None,
     memory_budget: float | None = None,
 ) -> tuple[str, list[npt.NDArray[np.float64]], list[npt.NDArray[np.float64]]]:
     """(JSON document, all singular values of F per trial, of F₀ per trial)."""
