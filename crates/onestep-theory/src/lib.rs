@@ -27,6 +27,8 @@ pub use locations::{
     ScaledCoeffs, SpikeInputs, SpikePrediction, SpikeReport, gs_power, predict_spikes,
 };
 pub use mp::Spectrum;
-pub use network::{GaussSmoothing, NetworkInputs, NetworkReport, network_errors, network_report};
+pub use network::{
+    GaussSmoothing, NetworkInputs, NetworkReport, network_bulk_edge, network_errors, network_report,
+};
 pub use spiked::spiked_errors;
 pub use spikes::{Overlap, overlap, spike_count, spike_degrees, spike_strength, threshold};

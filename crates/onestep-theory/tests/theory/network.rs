@@ -15,7 +15,8 @@
 
 use onestep_theory::network::DEFAULT_ATOMS;
 use onestep_theory::{
-    Errors, FnStats, GaussSmoothing, NetworkInputs, Setting, errors, network_errors, spiked_errors,
+    Errors, FnStats, GaussSmoothing, NetworkInputs, Setting, Spectrum, SpikeInputs, errors,
+    network_bulk_edge, network_errors, predict_spikes, spiked_errors,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -121,6 +122,64 @@ fn large_n_without_step_noise_is_the_spiked_equivalent() {
 }
 
 #[test]
+fn bulk_edge_without_a_step_is_the_edge_of_f0() {
+    // η₀ = 0: every class has μ₁ = c₁, ν = c_{>1}², and the edge is that of Silverstein's
+    // equation for F₀ (the spike route's bulk edge, docs/theory.md §9.1), to the bisection's
+    // precision (1e-5 in z, so 5e-6 in the singular value).
+    let inp = inputs(512, 0.3, 0.0);
+    let got = network_bulk_edge(&inp).unwrap();
+    let sp = SpikeInputs::new(
+        2048,
+        512,
+        512,
+        0.3,
+        0.0,
+        NOISE,
+        FnStats::relu_centred(8),
+        target_b(),
+    );
+    let want = predict_spikes(&sp, Spectrum::MarchenkoPastur)
+        .unwrap()
+        .bulk_edge;
+    assert!(rel(got, want) < 2e-5, "{got} vs {want}");
+    // Linear σ, ψ = 1, N = n: AAᵀ/n is a product of two square Wisharts, whose edge is the
+    // Fuss–Catalan value 27/4.
+    let lin = FnStats::polynomial(&[0.0, 1.0]);
+    let mut inp = NetworkInputs::new(
+        300,
+        300,
+        300,
+        0.0,
+        0.0,
+        LAMBDA,
+        NOISE,
+        lin.clone(),
+        GaussSmoothing::polynomial(&[0.0, 1.0]),
+        target_b(),
+    );
+    inp.act = lin;
+    let got = network_bulk_edge(&inp).unwrap();
+    let want = (300.0f64 * 6.75).sqrt();
+    assert!(rel(got, want) < 2e-5, "{got} vs {want}");
+}
+
+#[test]
+fn bulk_edge_widens_with_the_step() {
+    // The step widens the bulk through the step noise (norm growth s_j² = 1 + γκ_j²) and the
+    // conditional profile; without the step noise only the profile remains, and it is smaller.
+    let edge = |alpha: f64, noise_on: bool| {
+        let mut inp = inputs(1024, alpha, 1.0);
+        inp.step_noise = noise_on;
+        network_bulk_edge(&inp).unwrap()
+    };
+    let e0 = edge(0.0, true);
+    let (e3, e4) = (edge(0.3, true), edge(0.4, true));
+    assert!(e0 < e3 && e3 < e4, "{e0} {e3} {e4}");
+    let off = edge(0.4, false);
+    assert!(e0 < off && off < e4, "{e0} {off} {e4}");
+}
+
+#[test]
 fn rejects_bad_inputs() {
     let mut inp = inputs(64, 0.3, 1.0);
     inp.atoms = 0;
@@ -133,6 +192,7 @@ fn rejects_bad_inputs() {
     inp = inputs(64, 0.3, 1.0);
     inp.smoothing = GaussSmoothing::relu(false); // not the centred ReLU of `act`
     assert!(network_errors(&inp).is_err());
+    assert!(network_bulk_edge(&inp).is_err());
 }
 
 // ---- simulation -------------------------------------------------------------------------
