@@ -44,6 +44,9 @@ pub use quadrature::{GaussSmoothing, gauss_hermite};
 /// (d = N = 1024, n = 4d) the errors change by < 1e-8 beyond K = 16 at α = 0.3 and by 2e-5
 /// from K = 48 to 64 at α = 0.45 (heavy tails of κ_j; `tests/theory/network.rs`).
 pub const DEFAULT_ATOMS: usize = 48;
+/// The largest K and Q accepted: the Gauss–Hermite rule is exact to ~1e-15 in its moments up to
+/// here (it loses accuracy near 200 nodes; `quadrature_rules_integrate_moments`).
+pub const MAX_NODES: usize = 160;
 /// Default number Q of Gauss–Hermite nodes for the spike coordinate u.
 pub const DEFAULT_NODES: usize = 48;
 
@@ -58,10 +61,11 @@ pub const DEFAULT_NODES: usize = 48;
 /// | `noise` | label-noise standard deviation σ_ε | finite, ≥ 0 |
 /// | `act`, `target` | Hermite descriptions of σ and σ* | [`FnStats::validate`] |
 /// | `smoothing` | σ's Gaussian smoothings (must describe the same σ as `act`) | |
-/// | `atoms` | K quadrature atoms for a ([`DEFAULT_ATOMS`]) | 1..=200 |
-/// | `nodes` | Q Gauss–Hermite nodes for u ([`DEFAULT_NODES`]) | 8..=200 |
+/// | `atoms` | K quadrature atoms for a ([`DEFAULT_ATOMS`]) | 1..=[`MAX_NODES`] |
+/// | `nodes` | Q Gauss–Hermite nodes for u ([`DEFAULT_NODES`]) | 8..=[`MAX_NODES`] |
 /// | `beta_norm2` | realised ‖β‖² (None: the limit of [`crate::overlap`]) | finite, > 0 |
 /// | `step_noise` | include the step noise γ in the bulk scale s (default true) | |
+/// | `constant_a` | second layer a_j = 1/√N for every neuron (one atom; Cui et al.'s setting) instead of a ~ N(0, I/N) (default false) | |
 ///
 /// The residual is `labels` (docs/model.md §2); callers refuse `full`.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,6 +98,8 @@ pub struct NetworkInputs {
     pub beta_norm2: Option<f64>,
     /// Step noise in the bulk scale.
     pub step_noise: bool,
+    /// Constant second layer a_j = 1/√N (one class of neurons, κ_j = ηc₁‖β‖/√N for all j).
+    pub constant_a: bool,
 }
 
 impl NetworkInputs {
@@ -127,6 +133,7 @@ impl NetworkInputs {
             nodes: DEFAULT_NODES,
             beta_norm2: None,
             step_noise: true,
+            constant_a: false,
         }
     }
 }
@@ -194,18 +201,18 @@ fn validate(inp: &NetworkInputs) -> Result<(), TheoryError> {
             "label-noise sd σ_ε must be finite and ≥ 0",
         ));
     }
-    if !(1..=200).contains(&inp.atoms) {
+    if !(1..=MAX_NODES).contains(&inp.atoms) {
         return Err(bad(
             "atoms",
             inp.atoms as f64,
-            "atoms K must lie in 1..=200",
+            "atoms K must lie in 1..=160",
         ));
     }
-    if !(8..=200).contains(&inp.nodes) {
+    if !(8..=MAX_NODES).contains(&inp.nodes) {
         return Err(bad(
             "nodes",
             inp.nodes as f64,
-            "u-nodes Q must lie in 8..=200",
+            "u-nodes Q must lie in 8..=160",
         ));
     }
     if let Some(b) = inp.beta_norm2
@@ -585,6 +592,16 @@ fn prepare(inp: &NetworkInputs, atoms: (Vec<f64>, Vec<f64>)) -> Result<Prepared,
     })
 }
 
+/// Atoms of √N·a for the errors: K Gauss–Hermite nodes, or the single value 1 for a constant
+/// second layer.
+fn error_atoms(inp: &NetworkInputs) -> (Vec<f64>, Vec<f64>) {
+    if inp.constant_a {
+        (vec![1.0], vec![1.0])
+    } else {
+        gauss_hermite(inp.atoms)
+    }
+}
+
 /// [`network_errors`] with η, γ, the κ scale and the iteration count.
 pub fn network_report(inp: &NetworkInputs) -> Result<NetworkReport, TheoryError> {
     let Prepared {
@@ -594,7 +611,7 @@ pub fn network_report(inp: &NetworkInputs) -> Result<NetworkReport, TheoryError>
         eta,
         gamma,
         kappa_rms,
-    } = prepare(inp, gauss_hermite(inp.atoms))?;
+    } = prepare(inp, error_atoms(inp))?;
     if zero_labels {
         return Ok(NetworkReport {
             errors: Errors::ZERO,
@@ -735,7 +752,12 @@ fn normal_quantile(p: f64) -> f64 {
 /// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, but 5–14% low at
 /// α = 0.4–0.45, where the updated weights have outliers of their own (docs/theory.md §10.6).
 pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
-    let pr = prepare(inp, order_atoms(inp.width))?;
+    let atoms = if inp.constant_a {
+        (vec![1.0], vec![1.0])
+    } else {
+        order_atoms(inp.width)
+    };
+    let pr = prepare(inp, atoms)?;
     let g = &pr.grid;
     let q = g.u.len();
     let solve = |z: f64, start: &Bulk| solve_bulk(g, &vec![-z; q], start, EDGE);
@@ -791,6 +813,13 @@ mod tests {
         assert!((mom(2) - 1.0).abs() < 1e-12);
         assert!((mom(4) - 3.0).abs() < 1e-11);
         assert!((mom(10) - 945.0).abs() < 1e-8);
+        let (x, w) = gauss_hermite(MAX_NODES);
+        let sum: f64 = w.iter().sum();
+        let m2: f64 = x.iter().zip(&w).map(|(x, w)| w * x * x).sum();
+        assert!(
+            (sum - 1.0).abs() < 1e-12 && (m2 - 1.0).abs() < 1e-12,
+            "{sum} {m2}"
+        );
         let (x, w) = gauss_legendre(24);
         let s: f64 = x.iter().zip(&w).map(|(x, w)| w * x.powi(10)).sum();
         assert!((s - 2.0 / 11.0).abs() < 1e-14);

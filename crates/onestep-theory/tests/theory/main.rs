@@ -3,3 +3,4 @@
 mod locations;
 mod network;
 mod simulation;
+mod srf;
