@@ -55,19 +55,17 @@ fn every_figure_has_tables_with_theory_a_picture_and_a_manifest() {
             "{}: manifest lacks points/seeds",
             f.id
         );
-        // Equivalence plots differences of simulated models only; every other figure carries theory.
-        if f.id != "equivalence" {
-            let theory_cols: Vec<&String> = d
-                .tables
-                .iter()
-                .flat_map(|t| t.columns.iter())
-                .filter(|c| {
-                    c.contains("theory")
-                        || ["location", "bulk_edge", "train", "test"].contains(&c.as_str())
-                })
-                .collect();
-            assert!(!theory_cols.is_empty(), "{}: no theory column", f.id);
-        }
+        // Every figure carries theory.
+        let theory_cols: Vec<&String> = d
+            .tables
+            .iter()
+            .flat_map(|t| t.columns.iter())
+            .filter(|c| {
+                c.contains("theory")
+                    || ["location", "bulk_edge", "train", "test"].contains(&c.as_str())
+            })
+            .collect();
+        assert!(!theory_cols.is_empty(), "{}: no theory column", f.id);
         assert_eq!(d.csv_names().len(), d.tables.len());
         // The data dictionary covers every column.
         for t in &d.tables {
@@ -300,6 +298,16 @@ fn equivalence_differences_are_finite_and_cover_both_alphas() {
     );
     let a = t.column("alpha");
     assert!(a.contains(&0.2) && a.contains(&0.3));
+    // The theory's gap: finite at every α, metric and size from the smallest to the largest d.
+    let th = &fig("equivalence").tables[1];
+    assert_eq!(th.name, "theory");
+    let gap = th.column("abs_gap");
+    assert!(!gap.is_empty() && gap.iter().all(|v| v.is_finite() && *v >= 0.0));
+    let range = |v: Vec<f64>| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        (lo, v.iter().copied().fold(0.0, f64::max))
+    };
+    assert_eq!(range(th.column("d")), range(t.column("d")));
 }
 
 /// A cache in memory.

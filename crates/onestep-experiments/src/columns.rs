@@ -180,6 +180,18 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("abs_diff_sd", "the same, sd over seeds"),
     ("nn_mean", "the network's error, mean over seeds"),
     ("model_mean", "the model's error, mean over seeds"),
+    (
+        "network_theory",
+        "the finite-n theory of the network's error at this n, d, N (docs/theory.md §10)",
+    ),
+    (
+        "spiked_theory",
+        "the finite-α spiked-equivalent theory's error at this n, d, N",
+    ),
+    (
+        "abs_gap",
+        "|network_theory − spiked_theory|: the network–equivalent gap the theory predicts",
+    ),
 ];
 
 /// Columns whose meaning is the figure's own: (figure id, column, meaning).
