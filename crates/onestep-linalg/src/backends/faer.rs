@@ -69,8 +69,10 @@ impl Backend for FaerBackend {
     }
 
     fn from_dense(&self, m: &Dense) -> Mat<f64> {
-        // Blocked parallel transpose: each task fills a strip of COPY_STRIP columns, reading
-        // contiguous row segments of the row-major buffer.
+        // Blocked parallel transpose: each task fills a strip of COPY_STRIP columns, TILE rows at
+        // a time, so the TILE × COPY_STRIP source tile stays in cache while each destination
+        // column is written contiguously.
+        const TILE: usize = 64;
         let mut out = Mat::zeros(m.rows, m.cols);
         if m.rows == 0 || m.cols == 0 {
             return out;
@@ -80,10 +82,18 @@ impl Backend for FaerBackend {
             .enumerate()
             .for_each(|(c, mut strip)| {
                 let j0 = c * COPY_STRIP;
-                for i in 0..m.rows {
-                    let src = &m.data[i * m.cols + j0..i * m.cols + j0 + strip.ncols()];
-                    for (jj, v) in src.iter().enumerate() {
-                        strip[(i, jj)] = *v;
+                for i0 in (0..m.rows).step_by(TILE) {
+                    let i1 = (i0 + TILE).min(m.rows);
+                    for jj in 0..strip.ncols() {
+                        let col = strip
+                            .as_mut()
+                            .col_mut(jj)
+                            .try_as_col_major_mut()
+                            .expect("owned faer columns are contiguous")
+                            .as_slice_mut();
+                        for (i, v) in col[i0..i1].iter_mut().enumerate() {
+                            *v = m.data[(i0 + i) * m.cols + j0 + jj];
+                        }
                     }
                 }
             });
