@@ -125,7 +125,7 @@ fn large_n_without_step_noise_is_the_spiked_equivalent() {
 fn bulk_edge_without_a_step_is_the_edge_of_f0() {
     // η₀ = 0: every class has μ₁ = c₁, ν = c_{>1}², and the edge is that of Silverstein's
     // equation for F₀ (the spike route's bulk edge, docs/theory.md §9.1), to the bisection's
-    // precision (1e-5 in z, so 5e-6 in the singular value).
+    // precision (1e-4 in z, so 5e-5 in the singular value).
     let inp = inputs(512, 0.3, 0.0);
     let got = network_bulk_edge(&inp).unwrap();
     let sp = SpikeInputs::new(
@@ -141,7 +141,7 @@ fn bulk_edge_without_a_step_is_the_edge_of_f0() {
     let want = predict_spikes(&sp, Spectrum::MarchenkoPastur)
         .unwrap()
         .bulk_edge;
-    assert!(rel(got, want) < 2e-5, "{got} vs {want}");
+    assert!(rel(got, want) < 6e-5, "{got} vs {want}");
     // Linear σ, ψ = 1, N = n: AAᵀ/n is a product of two square Wisharts, whose edge is the
     // Fuss–Catalan value 27/4.
     let lin = FnStats::polynomial(&[0.0, 1.0]);
@@ -160,7 +160,7 @@ fn bulk_edge_without_a_step_is_the_edge_of_f0() {
     inp.act = lin;
     let got = network_bulk_edge(&inp).unwrap();
     let want = (300.0f64 * 6.75).sqrt();
-    assert!(rel(got, want) < 2e-5, "{got} vs {want}");
+    assert!(rel(got, want) < 6e-5, "{got} vs {want}");
 }
 
 #[test]
