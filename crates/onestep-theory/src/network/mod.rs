@@ -695,6 +695,8 @@ fn order_classes(count: usize) -> (Vec<f64>, Vec<f64>) {
 /// Extreme draws kept as classes of their own, and classes for the rest ([`order_classes`]).
 const EDGE_SINGLES: usize = 8;
 const EDGE_GROUPS: usize = 32;
+/// Relative step of the walk down to the edge.
+const EDGE_STEP: f64 = 0.01;
 /// Relative precision of the edge eigenvalue z.
 const EDGE_RTOL: f64 = 1e-4;
 
@@ -792,7 +794,19 @@ pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
         last: f64::NAN,
         change: f64::NAN,
     })?;
-    let mut lo = 0.0;
+    // Walk down in steps of EDGE_STEP until the first z without a solution: the support may
+    // have gaps (a class of one extreme neuron or row has a piece of its own), and only the
+    // walk from above finds the top of the highest piece. Then bisect that last step.
+    let mut lo = loop {
+        let z = hi * (1.0 - EDGE_STEP);
+        match solve(z, &state) {
+            Ok((st, _)) => {
+                hi = z;
+                state = st;
+            }
+            Err(_) => break z,
+        }
+    };
     while hi - lo > EDGE_RTOL * hi {
         let mid = 0.5 * (lo + hi);
         match solve(mid, &state) {
