@@ -38,7 +38,7 @@ use crate::spikes::overlap;
 mod quadrature;
 
 use quadrature::lu_inverse;
-pub use quadrature::{GaussSmoothing, gauss_hermite};
+pub use quadrature::{GaussSmoothing, gauss_hermite, gauss_legendre};
 
 /// Default number K of quadrature atoms for the second layer a: at the reference setting
 /// (d = N = 1024, n = 4d) the errors change by < 1e-8 beyond K = 16 at α = 0.3 and by 2e-5
@@ -597,13 +597,15 @@ fn prepare(
     })
 }
 
-/// Atoms of √N·a for the errors: K Gauss–Hermite nodes, or the single value 1 for a constant
-/// second layer.
-fn error_atoms(inp: &NetworkInputs) -> (Vec<f64>, Vec<f64>) {
+/// Atoms of √N·a: the single value 1 for a constant second layer, else `rule()`.
+fn atoms_or(
+    inp: &NetworkInputs,
+    rule: impl FnOnce() -> (Vec<f64>, Vec<f64>),
+) -> (Vec<f64>, Vec<f64>) {
     if inp.constant_a {
         (vec![1.0], vec![1.0])
     } else {
-        gauss_hermite(inp.atoms)
+        rule()
     }
 }
 
@@ -616,7 +618,11 @@ pub fn network_report(inp: &NetworkInputs) -> Result<NetworkReport, TheoryError>
         eta,
         gamma,
         kappa_rms,
-    } = prepare(inp, error_atoms(inp), gauss_hermite(inp.nodes))?;
+    } = prepare(
+        inp,
+        atoms_or(inp, || gauss_hermite(inp.atoms)),
+        gauss_hermite(inp.nodes),
+    )?;
     if zero_labels {
         return Ok(NetworkReport {
             errors: Errors::ZERO,
@@ -760,11 +766,7 @@ fn normal_quantile(p: f64) -> f64 {
 /// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, but 5–14% low at
 /// α = 0.4–0.45, where the updated weights have outliers of their own (docs/theory.md §10.6).
 pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
-    let atoms = if inp.constant_a {
-        (vec![1.0], vec![1.0])
-    } else {
-        order_classes(inp.width)
-    };
+    let atoms = atoms_or(inp, || order_classes(inp.width));
     let pr = prepare(inp, atoms, order_classes(inp.n))?;
     let g = &pr.grid;
     let q = g.u.len();

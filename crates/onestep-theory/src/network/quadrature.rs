@@ -175,7 +175,7 @@ pub fn gauss_hermite(m: usize) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// Gauss–Legendre rule on [−1, 1] with m nodes.
-pub(super) fn gauss_legendre(m: usize) -> (Vec<f64>, Vec<f64>) {
+pub fn gauss_legendre(m: usize) -> (Vec<f64>, Vec<f64>) {
     let mut x = vec![0.0; m];
     let mut w = vec![0.0; m];
     let nf = m as f64;

@@ -5,13 +5,13 @@
 //! structure of their equations (overlaps q₁, q₂, V₁, V₂, θ, ψ, m and their conjugates; the means
 //! over the spectrum of Ω are taken over the Marchenko–Pastur law, which is what their
 //! empirical averages tend to), not with this crate's code: it shares only the Gaussian
-//! smoothing of σ and the Gauss–Hermite rule. docs/theory.md §10.5 has the numbers.
+//! smoothing of σ and the Gauss quadrature rules. docs/theory.md §10.5 has the numbers.
 //!
 //! Our side (`constant_a: true`, docs/theory.md §10): the resolvent/Woodbury route with the
 //! test error by leave-one-out. Their side: the replica generalisation error. The two are
 //! derived differently; they must agree wherever both apply.
 
-use onestep_theory::network::gauss_hermite;
+use onestep_theory::network::{gauss_hermite, gauss_legendre};
 use onestep_theory::{FnStats, GaussSmoothing, NetworkInputs, network_report, overlap};
 
 const NOISE: f64 = 0.0;
@@ -34,26 +34,9 @@ struct Mp {
 
 impl Mp {
     fn new(m: usize) -> Self {
-        // Gauss–Legendre nodes on [-1, 1] by Newton on P_m.
         let (mut x, mut w) = (Vec::new(), Vec::new());
-        for i in 0..m {
-            let mut z = (std::f64::consts::PI * (i as f64 + 0.75) / (m as f64 + 0.5)).cos();
-            let mut pp = 1.0;
-            for _ in 0..100 {
-                let (mut p1, mut p2) = (1.0, 0.0);
-                for j in 0..m {
-                    let p3 = p2;
-                    p2 = p1;
-                    p1 = ((2.0 * j as f64 + 1.0) * z * p2 - j as f64 * p3) / (j as f64 + 1.0);
-                }
-                pp = m as f64 * (z * p1 - p2) / (z * z - 1.0);
-                let z1 = z;
-                z = z1 - p1 / pp;
-                if (z - z1).abs() < 1e-15 {
-                    break;
-                }
-            }
-            let wt = 2.0 / ((1.0 - z * z) * pp * pp);
+        let (nodes, weights) = gauss_legendre(m);
+        for (z, wt) in nodes.into_iter().zip(weights) {
             let phi = std::f64::consts::FRAC_PI_4 * (z + 1.0);
             x.push(4.0 * phi.sin().powi(2));
             w.push(
