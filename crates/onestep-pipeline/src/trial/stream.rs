@@ -15,7 +15,8 @@ use crate::ValidConfig;
 use crate::models::Model;
 use onestep_data::child_seed;
 use onestep_linalg::{
-    Backend, KrylovParams, LinalgError, Op, krylov, leading_eigenpairs, sym_top_by_lanczos,
+    Backend, KrylovParams, LinalgError, Op, SymEigen, krylov, leading_eigenpairs,
+    sym_top_by_lanczos,
 };
 use onestep_metrics::{Errors, beta_overlap, dot};
 use onestep_net::{Network, step_size};
@@ -228,27 +229,31 @@ fn concurrently<T: Send, U: Send>(
 /// that the alignment of a vector at the bulk edge (small gap) matches the full
 /// decomposition's; the full decomposition for small N, or when Lanczos does not resolve a
 /// cluster in its iterations.
-#[allow(clippy::type_complexity)]
 fn top_vectors<B: Backend>(
     b: &B,
     cfg: &ValidConfig,
     g: &B::Mat,
     k: usize,
-) -> Result<((Vec<f64>, B::Mat), SpectrumMethod), PipelineError> {
+) -> Result<(SymEigen<B::Mat>, SpectrumMethod), PipelineError> {
     if !sym_top_by_lanczos(cfg.width, k) {
         let e = b.sym_eigen_top(g, k).map_err(SolverError::from)?;
-        return Ok(((e.values, e.vectors), SpectrumMethod::GramEigen));
+        return Ok((e, SpectrumMethod::GramEigen));
     }
     let params = KrylovParams {
         tol: LANCZOS_TOL,
         ..KrylovParams::default()
     };
     match krylov::sym_top(b, g, k, &params) {
-        Ok(t) => Ok(((t.values, t.vectors), SpectrumMethod::GramKrylov)),
+        Ok(t) => Ok((
+            SymEigen {
+                values: t.values,
+                vectors: t.vectors,
+            },
+            SpectrumMethod::GramKrylov,
+        )),
         Err(LinalgError::NoConvergence { .. }) => {
             let full = b.sym_eigen(g).map_err(SolverError::from)?;
-            let e = leading_eigenpairs(b, full, k);
-            Ok(((e.values, e.vectors), SpectrumMethod::GramEigen))
+            Ok((leading_eigenpairs(b, full, k), SpectrumMethod::GramEigen))
         }
         Err(e) => Err(SolverError::from(e).into()),
     }
@@ -342,7 +347,7 @@ pub(super) fn run<B: Backend>(
     let (all, (top, method)) = after?;
     let all_f0 = all_f0?;
     let ft = sf.ft.as_ref().expect("n ≥ 1");
-    let alignment = alignments(b, &top.1, &top.0, ft, &pp, skip);
+    let alignment = alignments(b, &top.vectors, &top.values, ft, &pp, skip);
     let spectrum = spectrum_stats(cfg, all, all_f0, alignment, method);
 
     stage("ridge");
