@@ -277,7 +277,7 @@ const ERRORS: Limits = Limits {
     max_iter: 20_000,
     patience: 20_000,
 };
-/// The edge's solves (bisection in z, [`network_bulk_edge`]): below the edge the iteration
+/// The edge's solves (the search in z of [`network_bulk_edge`]): below the edge the iteration
 /// wanders, and near it convergence slows down like the distance to the edge.
 const EDGE: Limits = Limits {
     tol: 1e-10,
@@ -757,11 +757,12 @@ fn normal_quantile(p: f64) -> f64 {
 /// the upper edge of the spectrum of the bulk A of the conditional model, whose rows have the
 /// covariance profile C(u) = D(u)ΩD(u) + V(u). The deterministic equivalent of §10.2 at the
 /// negative ridge λ = −z has a real solution on the physical branch (b < 0) exactly for z above
-/// the edge; the edge is found by bisection in z with warm starts from above, and returned as
-/// the singular value √(n z). The second layer and the rows' spike coordinate enter through the
-/// expected order statistics of N and n standard normals (the extreme neurons and rows as
-/// classes of their own, docs/theory.md §10.6); `atoms`, `nodes` and `lambda` are not used. At η = 0 it is the edge of F₀'s bulk (Silverstein's
-/// equation).
+/// the spectrum; the edge is found by walking down in z from far above with warm starts until
+/// the first z without a solution, then bisecting that step, and returned as the singular value
+/// √(n z). The second layer and the rows' spike coordinate enter through the expected order
+/// statistics of N and n standard normals (the extreme neurons and rows as classes of their own,
+/// docs/theory.md §10.6); `atoms`, `nodes` and `lambda` are not used. At η = 0 it is the edge of
+/// F₀'s bulk (Silverstein's equation).
 ///
 /// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, but 5–14% low at
 /// α = 0.4–0.45, where the updated weights have outliers of their own (docs/theory.md §10.6).
@@ -796,27 +797,28 @@ pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
         last: f64::NAN,
         change: f64::NAN,
     })?;
+    // Moves `hi` (and the warm start) down to z if z has a solution.
+    let lower_to = |z: f64, hi: &mut f64, state: &mut Bulk| match solve(z, state) {
+        Ok((st, _)) => {
+            *hi = z;
+            *state = st;
+            true
+        }
+        Err(_) => false,
+    };
     // Walk down in steps of EDGE_STEP until the first z without a solution: the support may
     // have gaps (a class of one extreme neuron or row has a piece of its own), and only the
     // walk from above finds the top of the highest piece. Then bisect that last step.
     let mut lo = loop {
         let z = hi * (1.0 - EDGE_STEP);
-        match solve(z, &state) {
-            Ok((st, _)) => {
-                hi = z;
-                state = st;
-            }
-            Err(_) => break z,
+        if !lower_to(z, &mut hi, &mut state) {
+            break z;
         }
     };
     while hi - lo > EDGE_RTOL * hi {
         let mid = 0.5 * (lo + hi);
-        match solve(mid, &state) {
-            Ok((st, _)) => {
-                hi = mid;
-                state = st;
-            }
-            Err(_) => lo = mid,
+        if !lower_to(mid, &mut hi, &mut state) {
+            lo = mid;
         }
     }
     Ok((inp.n as f64 * hi).sqrt())
@@ -824,7 +826,6 @@ pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
 
 #[cfg(test)]
 mod tests {
-    use super::quadrature::gauss_legendre;
     use super::*;
 
     #[test]
