@@ -35,6 +35,14 @@ impl Default for FaerBackend {
     }
 }
 
+/// Rows of the left factor from which [`Backend::matmul`] copies a transposed right factor.
+const TRANSPOSE_COPY_ROWS: usize = 256;
+
+/// Rows of the left factor per call of faer's product in [`Backend::matmul`]: at the pipeline's
+/// tall shapes (n × d times d × N, n = 4d) faer runs 10–20% faster on blocks of 512–1024 rows
+/// than on the whole matrix.
+const ROW_BLOCK: usize = 1024;
+
 /// Width of the strips used by the parallel layout conversions.
 const COPY_STRIP: usize = 32;
 
@@ -146,7 +154,18 @@ impl Backend for FaerBackend {
 
     #[track_caller]
     fn matmul(&self, a: &Mat<f64>, ta: Op, b: &Mat<f64>, tb: Op, alpha: f64) -> Mat<f64> {
-        let (a, b) = (op(a, ta), op(b, tb));
+        // faer's kernels run at 0.6–0.7× their rate when the right factor is a transposed
+        // (row-major) view, as in the pipeline's X·Wᵀ: a column-major copy of it costs one pass
+        // over k·n entries against 2·m·k·n flops (docs/performance.md, "Other levers measured"). Then the
+        // rows of the left factor go in blocks of ROW_BLOCK.
+        let owned;
+        let a = op(a, ta);
+        let b = if tb == Op::T && a.nrows() >= TRANSPOSE_COPY_ROWS {
+            owned = b.transpose().to_owned();
+            owned.as_ref()
+        } else {
+            op(b, tb)
+        };
         assert_eq!(
             a.ncols(),
             b.nrows(),
@@ -157,7 +176,18 @@ impl Backend for FaerBackend {
             b.ncols()
         );
         let mut out = Mat::zeros(a.nrows(), b.ncols());
-        faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, a, b, alpha, self.par());
+        let m = a.nrows();
+        for r in (0..m).step_by(ROW_BLOCK) {
+            let rows = ROW_BLOCK.min(m - r);
+            faer::linalg::matmul::matmul(
+                out.as_mut().subrows_mut(r, rows),
+                Accum::Replace,
+                a.subrows(r, rows),
+                b,
+                alpha,
+                self.par(),
+            );
+        }
         out
     }
 
