@@ -338,3 +338,63 @@ fn closed_stdout_still_writes_the_json_and_does_not_panic() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--bulk-edge` adds the predicted top of F's bulk after the step, beside the measured one.
+#[test]
+fn bulk_edge_flag_reports_the_bulk_after_the_step() {
+    let dir = tmp("bulk-edge");
+    let sim = dir.join("sim.json");
+    let sizes = ["--d", "64", "--width", "64", "--n", "256", "--alpha", "0.3"];
+    let mut args = vec!["simulate", "--n-test", "64", "--models", "none"];
+    args.extend(sizes);
+    args.extend(["--bulk-edge", "--json", sim.to_str().unwrap()]);
+    let (ok, out, err) = onestep(&args);
+    assert!(
+        ok && out.contains("top of F's bulk after the step"),
+        "{err}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sim).unwrap()).unwrap();
+    let (th, measured) = (
+        j["summary"]["theory"]["bulk_edge_after"].as_f64().unwrap(),
+        j["summary"]["spectrum"]["bulk_edge_after"]
+            .as_f64()
+            .unwrap(),
+    );
+    // d = 64: the Tracy–Widom allowance 2N^{-2/3} is 12%.
+    assert!((measured / th - 1.0).abs() < 0.12, "{measured} vs {th}");
+    let net = dir.join("net.json");
+    let mut args = vec!["theory", "network"];
+    args.extend(sizes);
+    args.extend(["--bulk-edge", "--json", net.to_str().unwrap()]);
+    let (ok, out, err) = onestep(&args);
+    assert!(ok && out.contains("bulk_edge"), "{err}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&net).unwrap()).unwrap();
+    assert_eq!(j["bulk_edge_after"].as_f64(), Some(th));
+    // Without the flag the prediction is null and the measurement is still there.
+    let (ok, _, err) = onestep(&[
+        "simulate",
+        "--d",
+        "64",
+        "--width",
+        "64",
+        "--n",
+        "256",
+        "--n-test",
+        "64",
+        "--models",
+        "none",
+        "--json",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sim).unwrap()).unwrap();
+    assert!(j["summary"]["theory"]["bulk_edge_after"].is_null());
+    assert!(
+        j["summary"]["spectrum"]["bulk_edge_after"]
+            .as_f64()
+            .is_some()
+    );
+}

@@ -71,6 +71,10 @@ pub struct SimArgs {
     /// y_test_clean, so that another implementation can run on the same numbers.
     #[arg(long, value_name = "DIR")]
     dump_data: Option<std::path::PathBuf>,
+    /// Also predict the top of F's bulk after the step (theory.bulk_edge_after, beside the
+    /// measured spectrum.bulk_edge_after; 1–2 s more; labels residual only).
+    #[arg(long)]
+    bulk_edge: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -113,7 +117,10 @@ pub fn run(a: SimArgs) -> Result<()> {
     if let Some(p) = &a.common.json {
         check_writable("--json", p)?;
     }
-    let theory = theory_summary(&cfg)?;
+    let mut theory = theory_summary(&cfg)?;
+    if a.bulk_edge {
+        theory.bulk_edge_after = Some(onestep::pipeline::theory::bulk_edge_after(&cfg)?);
+    }
     let d = backend::dispatch(a.common.threads, &a.common.backend)?;
     // For a person watching, once every input is accepted and before the heavy work (scripts keep
     // stderr to one line on failure); the JSON's provenance keeps it beside the measured peak.

@@ -144,6 +144,11 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         pm(over(|t| t.spectrum.bulk_edge)),
         th.bulk_edge.and_then(finite),
     );
+    o.row(
+        "top of F's bulk after the step",
+        pm(stat(trials.iter().map(|t| t.spectrum.bulk_edge_after))),
+        th.bulk_edge_after.and_then(finite),
+    );
     let top: Vec<String> = columns(trials.iter().map(|t| t.spectrum.top.as_slice()))
         .iter()
         .take(4)

@@ -73,6 +73,9 @@ pub struct NetworkArgs {
     /// Residual in the gradient: only labels (r = y) has a finite-n theory.
     #[arg(long, default_value = "labels")]
     residual: String,
+    /// Also predict the top of F's bulk after the step (`bulk_edge_after`; 1–2 s more).
+    #[arg(long)]
+    bulk_edge: bool,
     /// Write the result as JSON to this path.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -303,12 +306,18 @@ fn network(a: NetworkArgs) -> Result<()> {
     }
     let start = Instant::now();
     let r = network_theory(&cfg)?;
+    let edge = a
+        .bulk_edge
+        .then(|| onestep::pipeline::theory::bulk_edge_after(&cfg))
+        .transpose()?;
     let e = r.errors;
+    let mut out =
+        json!({"provenance": provenance("none", 1), "config": cfg, "errors": e, "report": r});
+    if let Some(v) = edge {
+        out["bulk_edge_after"] = json!(v);
+    }
     // The file first: a closed stdout must not lose the result.
-    write_json(
-        &a.json,
-        json!({"provenance": provenance("none", 1), "config": cfg, "errors": e, "report": r}),
-    )?;
+    write_json(&a.json, out)?;
     println!(
         "d={} N={} n={} α={} η₀={} λ={} σ={} σ*={} σ_ε={}  ({:.2} s)",
         cfg.d,
@@ -323,6 +332,12 @@ fn network(a: NetworkArgs) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     print_errors(e.train, e.test, e.test_clean);
+    if let Some(v) = edge {
+        println!(
+            "{:<10} {v:.4}  (top of F's bulk after the step)",
+            "bulk_edge"
+        );
+    }
     Ok(())
 }
 

@@ -49,6 +49,20 @@ pub fn network_theory(cfg: &ValidConfig) -> Result<onestep_theory::NetworkReport
     onestep_theory::network_report(&network_inputs(cfg, cfg.lambda)).map_err(ConfigError::flagged)
 }
 
+/// The predicted top of F's bulk after the step for `cfg` (labels residual; docs/theory.md
+/// §10.6).
+pub fn bulk_edge_after(cfg: &ValidConfig) -> Result<f64, ConfigError> {
+    if cfg.residual != onestep_net::Residual::Labels {
+        return Err(invalid(
+            "residual",
+            cfg.residual.name(),
+            "labels (the bulk after the step is derived for r = y only)",
+        ));
+    }
+    onestep_theory::network_bulk_edge(&network_inputs(cfg, cfg.lambda))
+        .map_err(ConfigError::flagged)
+}
+
 /// The α grid of `onestep theory staircase --alpha-grid K`: K evenly spaced α in [0, 1/2).
 pub fn staircase_alphas(k: usize) -> Result<Vec<f64>, ConfigError> {
     let most = onestep_theory::equivalents::MAX_ALPHA_POINTS;
@@ -113,6 +127,11 @@ pub struct TheorySummary {
     pub equivalents: EquivalentsInfo,
     /// Predicted bulk edge ‖F₀‖_op (Marchenko–Pastur bulk, docs/model.md §4); None if unavailable.
     pub bulk_edge: Option<f64>,
+    /// Predicted largest non-spike singular value of F after the step (the top of its bulk,
+    /// `onestep_theory::network_bulk_edge`, docs/theory.md §10.6; compare with
+    /// `spectrum.bulk_edge_after`). Null unless asked for (`simulate --bulk-edge`): it takes
+    /// 1–2 s.
+    pub bulk_edge_after: Option<f64>,
     /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
     /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
     pub spike_locations: Vec<f64>,
@@ -266,6 +285,7 @@ pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
         .collect();
     Ok(TheorySummary {
         bulk_edge: spikes.as_ref().map(|r| r.bulk_edge),
+        bulk_edge_after: None,
         spike_locations,
         alignment,
         spikes,

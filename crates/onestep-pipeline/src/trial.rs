@@ -32,6 +32,12 @@ pub struct SpectrumStats {
     pub bulk_edge: f64,
     /// Singular values of F above bulk_edge·(1 + margin), mean component excluded.
     pub spikes_detected: usize,
+    /// The largest singular value of F below its learned spikes: the (r + 1)-th after the mean
+    /// component, r being the number of outliers the spike theory separates at this
+    /// configuration (`theory.spike_locations`); compare with `theory.bulk_edge_after`
+    /// (docs/theory.md §10.6). None when the spike theory gives no count (full residual) or F
+    /// has too few singular values.
+    pub bulk_edge_after: Option<f64>,
     /// The relative margin used.
     pub margin: f64,
     /// How the spectrum was computed: in memory the Gram matrices are decomposed fully
@@ -242,6 +248,22 @@ fn mean_component(cfg: &ValidConfig) -> usize {
     usize::from(cfg.act_stats.coeffs[0].abs() > 1e-12)
 }
 
+/// How many outliers of F the spike theory separates (its trusted locations); None for the full
+/// residual, for which it is not derived, or when it fails.
+fn learned_spikes(cfg: &ValidConfig) -> Option<usize> {
+    if cfg.residual != onestep_net::Residual::Labels {
+        return None;
+    }
+    let report = crate::theory::spike_report(cfg).ok()?;
+    Some(
+        report
+            .spikes
+            .iter()
+            .filter(|p| p.trusted_location().is_some())
+            .count(),
+    )
+}
+
 /// Spectrum statistics from all singular values of F and F₀ and the alignments.
 fn spectrum_stats(
     cfg: &ValidConfig,
@@ -253,7 +275,9 @@ fn spectrum_stats(
     let exclude = mean_component(cfg);
     let bulk_edge = all_f0.get(exclude).copied().unwrap_or(0.0);
     let margin = spike_margin(cfg.n);
+    let bulk_edge_after = learned_spikes(cfg).and_then(|r| all.get(exclude + r).copied());
     SpectrumStats {
+        bulk_edge_after,
         top: all.iter().take(TOP).copied().collect(),
         top_f0: all_f0.iter().take(TOP).copied().collect(),
         bulk_edge,
