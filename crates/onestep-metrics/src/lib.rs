@@ -110,14 +110,28 @@ pub fn polynomial_directions(t: &[f64], kmax: usize) -> Vec<Vec<f64>> {
     basis
 }
 
-/// |⟨u_k, g_k⟩| for k = 1..=kmax, u_k the k-th left singular vector of F (descending) and g_k the
-/// orthonormalised k-th power of t = X̃β. Missing u_k (fewer vectors than kmax) give NaN-free 0.
-pub fn alignments(left: &[Vec<f64>], t: &[f64], kmax: usize) -> Vec<f64> {
-    polynomial_directions(t, kmax)
-        .iter()
-        .enumerate()
-        .map(|(k, g)| left.get(k).map_or(0.0, |u| dot(u, g).abs()))
+/// |⟨u_j, g_k⟩| for j, k = 1..=kmax (row j, column k), u_j the j-th left singular vector of F
+/// (descending) and g_k the orthonormalised k-th power of t = X̃β. Missing u_j (fewer vectors
+/// than kmax) give rows of 0.
+pub fn alignment_matrix(left: &[Vec<f64>], t: &[f64], kmax: usize) -> Vec<Vec<f64>> {
+    let g = polynomial_directions(t, kmax);
+    (0..kmax)
+        .map(|j| {
+            g.iter()
+                .map(|g| left.get(j).map_or(0.0, |u| dot(u, g).abs()))
+                .collect()
+        })
         .collect()
+}
+
+/// The diagonal of [`alignment_matrix`]: |⟨u_k, g_k⟩| for k = 1..=kmax.
+pub fn alignments(left: &[Vec<f64>], t: &[f64], kmax: usize) -> Vec<f64> {
+    diagonal(&alignment_matrix(left, t, kmax))
+}
+
+/// The diagonal of a square matrix given by rows.
+pub fn diagonal(m: &[Vec<f64>]) -> Vec<f64> {
+    m.iter().enumerate().map(|(k, row)| row[k]).collect()
 }
 
 /// Mean and sample standard deviation (0 for a single value).

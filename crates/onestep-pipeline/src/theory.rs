@@ -137,6 +137,9 @@ pub struct TheorySummary {
     pub spike_locations: Vec<f64>,
     /// Predicted |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 (null: no separated degree-k spike).
     pub alignment: Vec<Option<f64>>,
+    /// Predicted |⟨u_j, GS((X̃β)∘ᵏ)⟩| for the first three outliers j (mean outlier left out) and
+    /// k = 1, 2, 3, to compare with `spectrum.alignment_matrix` (`SpikeReport::alignment_matrix`).
+    pub alignment_matrix: Vec<Vec<f64>>,
     /// The full spike prediction (strengths, locations, alignments per degree).
     pub spikes: Option<onestep_theory::SpikeReport>,
 }
@@ -286,6 +289,10 @@ pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
     Ok(TheorySummary {
         bulk_edge: spikes.as_ref().map(|r| r.bulk_edge),
         bulk_edge_after: None,
+        alignment_matrix: spikes
+            .as_ref()
+            .map(|r| r.alignment_matrix.iter().take(KMAX).cloned().collect())
+            .unwrap_or_default(),
         spike_locations,
         alignment,
         spikes,

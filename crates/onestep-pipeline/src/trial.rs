@@ -5,7 +5,9 @@ use crate::fit::{Labels, fit_path};
 use crate::models::{Inputs, Stepped};
 use onestep_data::{SingleIndex, child_seed, unit_vector};
 use onestep_linalg::{Backend, LinalgError, Op};
-use onestep_metrics::{Errors, Overlap, alignments, beta_overlap, spike_margin, spikes_detected};
+use onestep_metrics::{
+    Errors, Overlap, alignment_matrix, beta_overlap, diagonal, spike_margin, spikes_detected,
+};
 use onestep_net::{Network, step_size};
 use onestep_solvers::spectrum::SpectrumMethod;
 use onestep_solvers::{GramEigen, SolverError};
@@ -47,6 +49,9 @@ pub struct SpectrumStats {
     pub method: &'static str,
     /// |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1..=3.
     pub alignment: Vec<f64>,
+    /// |⟨u_j, GS((X̃β)∘ᵏ)⟩| for j, k = 1..=3 (row j: the j-th left singular vector after the mean
+    /// component; `alignment` is its diagonal).
+    pub alignment_matrix: Vec<Vec<f64>>,
     /// All singular values of F (for histograms; not written to JSON).
     #[serde(skip)]
     pub all: Vec<f64>,
@@ -269,7 +274,7 @@ fn spectrum_stats(
     cfg: &ValidConfig,
     all: Vec<f64>,
     all_f0: Vec<f64>,
-    alignment: Vec<f64>,
+    alignment_matrix: Vec<Vec<f64>>,
     method: SpectrumMethod,
 ) -> SpectrumStats {
     let exclude = mean_component(cfg);
@@ -284,7 +289,8 @@ fn spectrum_stats(
         spikes_detected: spikes_detected(&all, bulk_edge, margin, exclude),
         margin,
         method: method.name(),
-        alignment,
+        alignment: diagonal(&alignment_matrix),
+        alignment_matrix,
         all,
         all_f0,
     }
@@ -368,7 +374,7 @@ pub fn run_trial<B: Backend>(
     let ef0 = decompose(b, &f0, cfg, s.eta, false)?;
     let exclude = mean_component(cfg);
     let left = ef.left_vectors(KMAX + exclude);
-    let alignment = alignments(&left[exclude.min(left.len())..], &t, KMAX);
+    let alignment = alignment_matrix(&left[exclude.min(left.len())..], &t, KMAX);
     let spectrum = spectrum_stats(
         cfg,
         ef.singular_values(),

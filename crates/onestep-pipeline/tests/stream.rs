@@ -58,9 +58,21 @@ fn same(raw: &SimConfig, rows: usize) {
     }
     close(&label("bulk edge"), sa.bulk_edge, sb.bulk_edge);
     assert_eq!(sa.spikes_detected, sb.spikes_detected);
-    for (k, (x, y)) in sa.alignment.iter().zip(&sb.alignment).enumerate() {
-        close(&label(&format!("alignment {}", k + 1)), *x, *y);
+    for (j, (ra, rb)) in sa
+        .alignment_matrix
+        .iter()
+        .zip(&sb.alignment_matrix)
+        .enumerate()
+    {
+        for (k, (x, y)) in ra.iter().zip(rb).enumerate() {
+            close(
+                &label(&format!("alignment u_{} degree {}", j + 1, k + 1)),
+                *x,
+                *y,
+            );
+        }
     }
+    assert_eq!(sa.alignment_matrix.len(), 3);
     assert_eq!(a.errors_path.len(), 2);
     assert_eq!(
         a.errors_path

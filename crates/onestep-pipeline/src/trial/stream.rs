@@ -152,31 +152,35 @@ fn fit<B: Backend>(
     })
 }
 
-/// |⟨u_k, g_k⟩| for the leading left singular vectors u_k = Fv_k/s_k (after the mean component)
-/// and g_k = Gram–Schmidt of the powers: with TᵀT = RᵀR, g = T R⁻¹, so ⟨u_k, g_j⟩ =
-/// Σ_i (v_kᵀFᵀT)_i (R⁻¹)_ij / s_k.
-fn alignments<B: Backend>(
+/// |⟨u_j, g_k⟩| (row j, column k) for the leading left singular vectors u_j = Fv_j/s_j (after the
+/// mean component) and g_k = Gram–Schmidt of the powers: with TᵀT = RᵀR, g = T R⁻¹, so
+/// ⟨u_j, g_k⟩ = Σ_i (v_jᵀFᵀT)_i (R⁻¹)_ik / s_j.
+fn alignment_matrix<B: Backend>(
     b: &B,
     vectors: &B::Mat,
     values: &[f64],
     ft: &B::Mat,
     pp: &[[f64; POWERS]; POWERS],
     skip: usize,
-) -> Vec<f64> {
+) -> Vec<Vec<f64>> {
     let c = b.to_dense(&b.matmul(vectors, Op::T, ft, Op::N, 1.0));
     let rinv = upper_cholesky_inverse(pp);
     (0..KMAX)
-        .map(|k| {
-            let j = k + skip;
+        .map(|row| {
+            let j = row + skip;
             let s = values.get(j).map_or(0.0, |v| v.max(0.0).sqrt());
-            if s <= 0.0 || j >= c.rows {
-                return 0.0;
-            }
-            (0..POWERS)
-                .map(|i| c.get(j, i) * rinv[i][k])
-                .sum::<f64>()
-                .abs()
-                / s
+            (0..KMAX)
+                .map(|k| {
+                    if s <= 0.0 || j >= c.rows {
+                        return 0.0;
+                    }
+                    (0..POWERS)
+                        .map(|i| c.get(j, i) * rinv[i][k])
+                        .sum::<f64>()
+                        .abs()
+                        / s
+                })
+                .collect()
         })
         .collect()
 }
@@ -347,7 +351,7 @@ pub(super) fn run<B: Backend>(
     let (all, (top, method)) = after?;
     let all_f0 = all_f0?;
     let ft = sf.ft.as_ref().expect("n ≥ 1");
-    let alignment = alignments(b, &top.vectors, &top.values, ft, &pp, skip);
+    let alignment = alignment_matrix(b, &top.vectors, &top.values, ft, &pp, skip);
     let spectrum = spectrum_stats(cfg, all, all_f0, alignment, method);
 
     stage("ridge");

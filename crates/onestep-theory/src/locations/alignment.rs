@@ -47,11 +47,17 @@ pub(super) struct Assigned {
     pub(super) mean_outlier: Option<f64>,
     /// Unmatched outliers and the one matched to w, decreasing.
     pub(super) other_outliers: Vec<f64>,
+    /// Every outlier but the mean one, decreasing: |⟨û, GS(t∘ᵏ)⟩| for k = 1..=[`MATRIX_DEGREES`].
+    pub(super) alignment_matrix: Vec<Vec<f64>>,
 }
 
+/// Degrees (columns) of [`Assigned::alignment_matrix`].
+pub const MATRIX_DEGREES: usize = 3;
+
 /// Matches the outliers to the candidate directions GS(u^k) (one per spike degree), the
-/// constant and w, and reports each spike's location, strength and alignment.
-pub(super) fn assign(st: &Step<'_>, cols: &[Column], outs: &[Outlier]) -> Assigned {
+/// constant and w, and reports each spike's location, strength and alignment; `has_mean`: the
+/// model has the mean column c₀1, whose outlier is left out of the alignment matrix.
+pub(super) fn assign(st: &Step<'_>, cols: &[Column], outs: &[Outlier], has_mean: bool) -> Assigned {
     // Candidate target directions: GS(u^k) for each spike degree, the constant, and w.
     let mut cands: Vec<Vec<BiPoly>> = st
         .spike_ks
@@ -105,10 +111,35 @@ pub(super) fn assign(st: &Step<'_>, cols: &[Column], outs: &[Outlier]) -> Assign
         other_outliers.push(outs[o].sv);
     }
     other_outliers.sort_by(|a, b| b.total_cmp(a));
+    // Every outlier against every degree 1..=MATRIX_DEGREES: the residue of §9.2 with v = GS(u^k),
+    // whichever degree the outlier was matched to (the joint low-rank part puts one outlier's
+    // direction on several degrees of the same parity).
+    let gs: Vec<Vec<f64>> = (1..=MATRIX_DEGREES)
+        .map(|k| {
+            let v = bipoly_u(&gs_power(k));
+            cols.iter().map(|l| inner_sum(&l.f, &v)).collect()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..outs.len())
+        .filter(|&o| !(has_mean && cand_of[mean_idx] == Some(o)))
+        .collect();
+    order.sort_by(|&a, &b| outs[b].sv.total_cmp(&outs[a].sv));
+    let alignment_matrix = order
+        .iter()
+        .map(|&o| {
+            gs.iter()
+                .map(|l| {
+                    let c: f64 = l.iter().zip(&outs[o].coef).map(|(a, b)| a * b).sum();
+                    (c * c * outs[o].resid).sqrt()
+                })
+                .collect()
+        })
+        .collect();
     Assigned {
         spikes,
         mean_outlier,
         other_outliers,
+        alignment_matrix,
     }
 }
 

@@ -223,6 +223,10 @@ pub struct SpikeReport {
     /// Outliers not attributed to a spike degree or to the mean (e.g. the linear part
     /// c₁TVᵀ alone), in singular values of F.
     pub other_outliers: Vec<f64>,
+    /// Every outlier but the mean one, by decreasing location: its predicted alignment
+    /// |⟨û, GS(t∘ᵏ)⟩| with each degree k = 1, 2, 3 (row j is the j-th outlier; docs/theory.md
+    /// §9.2). The diagonal of the rows matched to degrees 1–3 is `spikes[..].alignment`.
+    pub alignment_matrix: Vec<Vec<f64>>,
 }
 
 fn check_inputs(inp: &SpikeInputs) -> Result<(), TheoryError> {
@@ -363,7 +367,7 @@ pub fn predict_spikes(
     let bulk_edge = (st.n * edge.z.max(0.0)).sqrt();
     // Outliers, then their attribution to the spike degrees.
     let outs = outliers::outliers(&law, &edge, &orth, st.n);
-    let assigned = alignment::assign(&st, &model.cols, &outs);
+    let assigned = alignment::assign(&st, &model.cols, &outs, model.has_mean);
     let degrees = spike_degrees(inp.alpha, &inp.act, SPIKED_MAX_DEGREE);
     Ok(SpikeReport {
         ell: degrees.len(),
@@ -385,6 +389,7 @@ pub fn predict_spikes(
             None
         },
         other_outliers: assigned.other_outliers,
+        alignment_matrix: assigned.alignment_matrix,
     })
 }
 
