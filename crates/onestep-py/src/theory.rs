@@ -166,3 +166,26 @@ pub fn theory_network(
     let r = py.detach(|| network_theory(&cfg)).map_err(refused)?;
     Ok(json!({"config": cfg, "errors": r.errors, "report": r}).to_string())
 }
+
+/// `onestep theory network --bulk-edge`'s `bulk_edge_after`: the predicted top of F's bulk after
+/// the step (docs/theory.md §10.6; 1–2 s).
+#[pyfunction]
+#[pyo3(signature = (*, d, width, n, alpha, eta0, activation, target, noise))]
+#[allow(clippy::too_many_arguments)]
+pub fn theory_bulk_edge(
+    py: Python<'_>,
+    d: i64,
+    width: i64,
+    n: i64,
+    alpha: f64,
+    eta0: f64,
+    activation: String,
+    target: String,
+    noise: f64,
+) -> PyResult<f64> {
+    let cfg = theory_config(
+        d, width, n, alpha, eta0, None, activation, target, noise, None,
+    )?;
+    py.detach(|| onestep::pipeline::theory::bulk_edge_after(&cfg))
+        .map_err(refused)
+}

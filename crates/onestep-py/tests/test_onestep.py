@@ -226,6 +226,16 @@ def test_theory_network_equals_the_cli_and_what_simulate_reports(tmp_path: Path)
     assert e == sim.summary["theory"]["errors"]["nn"]
 
 
+def test_bulk_edge_equals_the_cli(tmp_path: Path) -> None:
+    kw = dict(d=48, width=64, n=200, alpha=0.3, eta0=1.0)
+    edge = onestep.theory.bulk_edge(**kw)
+    doc = cli_json(tmp_path, "theory", "network", *flags(kw), "--bulk-edge")
+    assert edge == doc["bulk_edge_after"]
+    sim = onestep.simulate(**kw, n_test=100, models="none")
+    # measured beside it, within the Tracy–Widom allowance 2N^{-2/3} (13% at N = 64)
+    assert abs(sim.summary["spectrum"]["bulk_edge_after"] / edge - 1) < 0.13
+
+
 # ---------------------------------------------------------------------------------------------
 # bad input: ValueError with the CLI's message
 

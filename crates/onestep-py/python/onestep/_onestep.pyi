@@ -94,6 +94,19 @@ def theory_network(
 ) -> str:
     """JSON {"config", "errors", "report"}."""
 
+def theory_bulk_edge(
+    *,
+    d: int,
+    width: int,
+    n: int,
+    alpha: float,
+    eta0: float,
+    activation: str,
+    target: str,
+    noise: float,
+) -> float:
+    """The predicted top of F's bulk after the step."""
+
 def figure(
     id: str,
     *,

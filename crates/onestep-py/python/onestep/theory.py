@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from . import _onestep
 
-__all__ = ["Errors", "Staircase", "errors", "network", "spikes", "staircase"]
+__all__ = ["Errors", "Staircase", "bulk_edge", "errors", "network", "spikes", "staircase"]
 
 _ACTIVATION: str = _onestep.DEFAULT_ACTIVATION
 _TARGET: str = _onestep.DEFAULT_TARGET
@@ -154,3 +154,29 @@ def network(
         residual=residual,
     )
     return json.loads(doc)["errors"]
+
+
+def bulk_edge(
+    *,
+    d: int = 2048,
+    width: int = 2048,
+    n: int = 8192,
+    alpha: float = 0.3,
+    eta0: float = 1.0,
+    activation: str = _ACTIVATION,
+    target: str = _TARGET,
+    noise: float = 0.1,
+) -> float:
+    """The predicted largest non-spike singular value of F after the step (``onestep theory
+    network --bulk-edge``, docs/theory.md §10.6; labels residual; 1–2 s): compare with
+    ``simulate(...).summary["spectrum"]["bulk_edge_after"]``."""
+    return _onestep.theory_bulk_edge(
+        d=d,
+        width=width,
+        n=n,
+        alpha=alpha,
+        eta0=eta0,
+        activation=activation,
+        target=target,
+        noise=noise,
+    )
