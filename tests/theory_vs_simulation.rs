@@ -73,6 +73,28 @@ fn rf_and_infinite_spike_errors_converge_to_theory() {
     eprintln!("{report}");
 }
 
+/// n = 4d, N = d, target B, nn and rf only, a small test set: the spectrum is what is compared.
+fn spectrum_only(
+    d: usize,
+    alpha: f64,
+    trials: usize,
+    activation: String,
+) -> onestep::pipeline::ValidConfig {
+    SimConfig {
+        d,
+        width: d,
+        n: 4 * d,
+        n_test: 256,
+        alpha,
+        trials,
+        activation,
+        models: vec!["none".into()],
+        ..SimConfig::default()
+    }
+    .check(f64::INFINITY)
+    .unwrap()
+}
+
 /// The top of F's bulk after the step (`spectrum.bulk_edge_after`, the largest singular value
 /// below the learned spikes) against its prediction (`theory::bulk_edge_after`, docs/theory.md
 /// §10.6), centred ReLU, target B, α = 0.3 and 0.35. The largest eigenvalue of a bulk sits below
@@ -91,18 +113,7 @@ fn bulk_edge_after_the_step_follows_simulation() {
     for d in sizes {
         let trials = if d <= 512 { 4 } else { 2 };
         for alpha in [0.3, 0.35] {
-            let cfg = SimConfig {
-                d,
-                width: d,
-                n: 4 * d,
-                n_test: 256,
-                alpha,
-                trials,
-                models: vec!["none".into()],
-                ..SimConfig::default()
-            }
-            .check(f64::INFINITY)
-            .unwrap();
+            let cfg = spectrum_only(d, alpha, trials, SimConfig::default().activation);
             let th = onestep::pipeline::theory::bulk_edge_after(&cfg).unwrap();
             let xs: Vec<f64> = (0..trials as u64)
                 .map(|s| {
@@ -143,19 +154,12 @@ fn the_top_singular_vector_carries_the_cubic_direction() {
     for d in sizes {
         let trials = 3;
         for alpha in [0.36, 0.4] {
-            let cfg = SimConfig {
+            let cfg = spectrum_only(
                 d,
-                width: d,
-                n: 4 * d,
-                n_test: 256,
                 alpha,
                 trials,
-                activation: "hermite:0,1,0.5,0.16666666666666666".into(),
-                models: vec!["none".into()],
-                ..SimConfig::default()
-            }
-            .check(f64::INFINITY)
-            .unwrap();
+                "hermite:0,1,0.5,0.16666666666666666".into(),
+            );
             let th = theory_summary(&cfg).unwrap().alignment_matrix;
             let runs: Vec<_> = (0..trials as u64)
                 .map(|s| run_trial(&b, &cfg, 100 + s, &mut |_| {}).unwrap())
