@@ -156,8 +156,8 @@ impl Backend for FaerBackend {
     fn matmul(&self, a: &Mat<f64>, ta: Op, b: &Mat<f64>, tb: Op, alpha: f64) -> Mat<f64> {
         // faer's kernels run at 0.6–0.7× their rate when the right factor is a transposed
         // (row-major) view, as in the pipeline's X·Wᵀ: a column-major copy of it costs one pass
-        // over k·n entries against 2·m·k·n flops (docs/performance.md, "Other levers measured"). Then the
-        // rows of the left factor go in blocks of ROW_BLOCK.
+        // over k·n entries against 2·m·k·n flops. Then the rows of the left factor go in blocks
+        // of ROW_BLOCK (docs/performance.md, "Other levers measured").
         let owned;
         let a = op(a, ta);
         let b = if tb == Op::T && a.nrows() >= TRANSPOSE_COPY_ROWS {
