@@ -373,21 +373,10 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
         serde_json::from_str(&std::fs::read_to_string(&net).unwrap()).unwrap();
     assert_eq!(j["bulk_edge_after"].as_f64(), Some(th));
     // Without the flag the prediction is null and the measurement is still there.
-    let (ok, _, err) = onestep(&[
-        "simulate",
-        "--d",
-        "64",
-        "--width",
-        "64",
-        "--n",
-        "256",
-        "--n-test",
-        "64",
-        "--models",
-        "none",
-        "--json",
-        sim.to_str().unwrap(),
-    ]);
+    let mut args = vec!["simulate", "--n-test", "64", "--models", "none"];
+    args.extend(sizes);
+    args.extend(["--json", sim.to_str().unwrap()]);
+    let (ok, _, err) = onestep(&args);
     assert!(ok, "{err}");
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sim).unwrap()).unwrap();

@@ -124,12 +124,7 @@ pub fn alignment_matrix(left: &[Vec<f64>], t: &[f64], kmax: usize) -> Vec<Vec<f6
         .collect()
 }
 
-/// The diagonal of [`alignment_matrix`]: |⟨u_k, g_k⟩| for k = 1..=kmax.
-pub fn alignments(left: &[Vec<f64>], t: &[f64], kmax: usize) -> Vec<f64> {
-    diagonal(&alignment_matrix(left, t, kmax))
-}
-
-/// The diagonal of a square matrix given by rows.
+/// The diagonal of a square matrix given by rows (of [`alignment_matrix`]: |⟨u_k, g_k⟩|).
 pub fn diagonal(m: &[Vec<f64>]) -> Vec<f64> {
     m.iter().enumerate().map(|(k, row)| row[k]).collect()
 }
@@ -210,7 +205,7 @@ mod tests {
         // u_1 = t/‖t‖ is perfectly aligned with g_1; u_2 = −g_2 too (absolute value).
         let u1: Vec<f64> = t.iter().map(|x| x / norm(&t)).collect();
         let u2: Vec<f64> = g[1].iter().map(|x| -x).collect();
-        let a = alignments(&[u1, u2], &t, 3);
+        let a = diagonal(&alignment_matrix(&[u1, u2], &t, 3));
         assert!((a[0] - 1.0).abs() < 1e-12 && (a[1] - 1.0).abs() < 1e-12 && a[2] == 0.0);
     }
 

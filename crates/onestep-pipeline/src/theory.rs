@@ -39,28 +39,28 @@ pub fn limit_setting(
 /// The finite-n network theory of `cfg` at its first λ (`onestep theory network`); it is derived
 /// for the labels residual only.
 pub fn network_theory(cfg: &ValidConfig) -> Result<onestep_theory::NetworkReport, ConfigError> {
-    if cfg.residual != onestep_net::Residual::Labels {
-        return Err(invalid(
-            "residual",
-            cfg.residual.name(),
-            "labels (the finite-n theory is derived for r = y only)",
-        ));
-    }
+    labels_only(cfg, "the finite-n theory")?;
     onestep_theory::network_report(&network_inputs(cfg, cfg.lambda)).map_err(ConfigError::flagged)
 }
 
 /// The predicted top of F's bulk after the step for `cfg` (labels residual; docs/theory.md
 /// §10.6).
 pub fn bulk_edge_after(cfg: &ValidConfig) -> Result<f64, ConfigError> {
-    if cfg.residual != onestep_net::Residual::Labels {
-        return Err(invalid(
-            "residual",
-            cfg.residual.name(),
-            "labels (the bulk after the step is derived for r = y only)",
-        ));
-    }
+    labels_only(cfg, "the bulk after the step")?;
     onestep_theory::network_bulk_edge(&network_inputs(cfg, cfg.lambda))
         .map_err(ConfigError::flagged)
+}
+
+/// Refuses the full residual for `what`, which is derived for r = y only.
+fn labels_only(cfg: &ValidConfig, what: &str) -> Result<(), ConfigError> {
+    if cfg.residual == onestep_net::Residual::Labels {
+        return Ok(());
+    }
+    Err(invalid(
+        "residual",
+        cfg.residual.name(),
+        format!("labels ({what} is derived for r = y only)"),
+    ))
 }
 
 /// The α grid of `onestep theory staircase --alpha-grid K`: K evenly spaced α in [0, 1/2).

@@ -169,11 +169,11 @@ fn alignment_matrix<B: Backend>(
         .map(|row| {
             let j = row + skip;
             let s = values.get(j).map_or(0.0, |v| v.max(0.0).sqrt());
+            if s <= 0.0 || j >= c.rows {
+                return vec![0.0; KMAX];
+            }
             (0..KMAX)
                 .map(|k| {
-                    if s <= 0.0 || j >= c.rows {
-                        return 0.0;
-                    }
                     (0..POWERS)
                         .map(|i| c.get(j, i) * rinv[i][k])
                         .sum::<f64>()
