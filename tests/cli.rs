@@ -339,12 +339,13 @@ fn closed_stdout_still_writes_the_json_and_does_not_panic() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// `--bulk-edge` adds the predicted top of F's bulk after the step, beside the measured one.
+/// `--bulk-edge` adds the predicted top of F's bulk after the step, beside the measured one, and
+/// the outliers above it.
 #[test]
 fn bulk_edge_flag_reports_the_bulk_after_the_step() {
     let dir = tmp("bulk-edge");
     let sim = dir.join("sim.json");
-    let sizes = ["--d", "64", "--width", "64", "--n", "256", "--alpha", "0.3"];
+    let sizes = ["--d", "64", "--width", "64", "--n", "256", "--alpha", "0.4"];
     let mut args = vec!["simulate", "--n-test", "64", "--models", "none"];
     args.extend(sizes);
     args.extend(["--bulk-edge", "--json", sim.to_str().unwrap()]);
@@ -363,6 +364,20 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
     );
     // d = 64: the Tracy–Widom allowance 2N^{-2/3} is 12%.
     assert!((measured / th - 1.0).abs() < 0.12, "{measured} vs {th}");
+    // Two outliers above it (degrees 1 and 2 at α = 0.4), each aligned with its own degree, and
+    // the measured edge counted below them.
+    let outliers = j["summary"]["theory"]["outliers_after"].clone();
+    assert_eq!(outliers.as_array().map(Vec::len), Some(2), "{outliers}");
+    assert!(outliers[1]["location"].as_f64().unwrap() > th, "{outliers}");
+    assert!(
+        outliers[1]["alignment"][1].as_f64().unwrap() > 0.3,
+        "{outliers}"
+    );
+    assert_eq!(
+        j["trials"][0]["spectrum"]["top"][2].as_f64(),
+        j["trials"][0]["spectrum"]["bulk_edge_after"].as_f64()
+    );
+    assert!(out.contains("outliers after the step"), "{out}");
     let net = dir.join("net.json");
     let mut args = vec!["theory", "network"];
     args.extend(sizes);
@@ -372,6 +387,7 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&net).unwrap()).unwrap();
     assert_eq!(j["bulk_edge_after"].as_f64(), Some(th));
+    assert_eq!(j["outliers_after"], outliers);
     // Without the flag the prediction is null and the measurement is still there.
     let mut args = vec!["simulate", "--n-test", "64", "--models", "none"];
     args.extend(sizes);
@@ -381,6 +397,7 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sim).unwrap()).unwrap();
     assert!(j["summary"]["theory"]["bulk_edge_after"].is_null());
+    assert!(j["summary"]["theory"]["outliers_after"].is_null());
     assert!(
         j["summary"]["spectrum"]["bulk_edge_after"]
             .as_f64()

@@ -71,8 +71,9 @@ pub struct SimArgs {
     /// y_test_clean, so that another implementation can run on the same numbers.
     #[arg(long, value_name = "DIR")]
     dump_data: Option<std::path::PathBuf>,
-    /// Also predict the top of F's bulk after the step (theory.bulk_edge_after, beside the
-    /// measured spectrum.bulk_edge_after; 1–2 s more; labels residual only).
+    /// Also predict F's spectrum after the step: the top of its bulk (theory.bulk_edge_after,
+    /// beside the measured spectrum.bulk_edge_after) and the outliers above it with their
+    /// alignments (theory.outliers_after); 1–2 s more; labels residual only.
     #[arg(long)]
     bulk_edge: bool,
     #[command(flatten)]
@@ -119,7 +120,9 @@ pub fn run(a: SimArgs) -> Result<()> {
     }
     let mut theory = theory_summary(&cfg)?;
     if a.bulk_edge {
-        theory.bulk_edge_after = Some(onestep::pipeline::theory::bulk_edge_after(&cfg)?);
+        let after = onestep::pipeline::theory::after_step(&cfg)?;
+        theory.bulk_edge_after = Some(after.bulk_edge);
+        theory.outliers_after = Some(after.outliers);
     }
     let d = backend::dispatch(a.common.threads, &a.common.backend)?;
     // For a person watching, once every input is accepted and before the heavy work (scripts keep
@@ -136,12 +139,19 @@ pub fn run(a: SimArgs) -> Result<()> {
         );
     }
     let start = Instant::now();
-    let (trials, name, threads) = on_backend!(d.clone(), |b| (
+    let (mut trials, name, threads) = on_backend!(d.clone(), |b| (
         run_trials(&b, &cfg)?,
         b.name(),
         b.threads()
     ));
     let wall = start.elapsed().as_secs_f64();
+    if let Some(after) = &theory.outliers_after {
+        // The bulk after the step starts below the outliers this theory predicts (the spike
+        // theory's count can include a spike that the widened bulk swallows).
+        for t in &mut trials {
+            t.spectrum.count_learned_spikes(after.len());
+        }
+    }
     if let Some(dir) = &a.dump_data {
         let data = on_backend!(d, |b| onestep::pipeline::trial_data(&b, &cfg, cfg.seed));
         onestep::npy::dump_trial(dir, &data)?;

@@ -172,6 +172,26 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
             predicted.join(", ")
         }
     ));
+    if let Some(after) = &th.outliers_after {
+        let v: Vec<String> = after.iter().map(|o| format!("{:.1}", o.location)).collect();
+        let skip = onestep::pipeline::trial::mean_component(cfg);
+        // the k-th outlier against degree k (0: no k-th outlier, u_k is a bulk vector)
+        let a: Vec<String> = (0..3)
+            .map(|k| after.get(skip + k).map_or(0.0, |o| o.alignment[k]))
+            .map(|v| format!("{v:.3}"))
+            .collect();
+        for (label, text) in [
+            ("outliers after the step", v.join(", ")),
+            ("alignments k=1,2,3 after the step", a.join(", ")),
+        ] {
+            o.line(format_args!(
+                "{:<w$} {:>22} {:>10}",
+                label,
+                "",
+                if text.is_empty() { "none" } else { &text }
+            ));
+        }
+    }
     let alignment = columns(trials.iter().map(|t| t.spectrum.alignment.as_slice()));
     // The summary has sds for the alignments only if it has them for every column.
     let sds = alignment.iter().all(Option::is_some);

@@ -73,7 +73,8 @@ pub struct NetworkArgs {
     /// Residual in the gradient: only labels (r = y) has a finite-n theory.
     #[arg(long, default_value = "labels")]
     residual: String,
-    /// Also predict the top of F's bulk after the step (`bulk_edge_after`; 1–2 s more).
+    /// Also predict F's spectrum after the step: the top of its bulk (`bulk_edge_after`) and the
+    /// outliers above it with their alignments (`outliers_after`); 1–2 s more.
     #[arg(long)]
     bulk_edge: bool,
     /// Write the result as JSON to this path.
@@ -306,15 +307,16 @@ fn network(a: NetworkArgs) -> Result<()> {
     }
     let start = Instant::now();
     let r = network_theory(&cfg)?;
-    let edge = a
+    let after = a
         .bulk_edge
-        .then(|| onestep::pipeline::theory::bulk_edge_after(&cfg))
+        .then(|| onestep::pipeline::theory::after_step(&cfg))
         .transpose()?;
     let e = r.errors;
     let mut out =
         json!({"provenance": provenance("none", 1), "config": cfg, "errors": e, "report": r});
-    if let Some(v) = edge {
-        out["bulk_edge_after"] = json!(v);
+    if let Some(s) = &after {
+        out["bulk_edge_after"] = json!(s.bulk_edge);
+        out["outliers_after"] = json!(s.outliers);
     }
     // The file first: a closed stdout must not lose the result.
     write_json(&a.json, out)?;
@@ -332,11 +334,18 @@ fn network(a: NetworkArgs) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     print_errors(e.train, e.test, e.test_clean);
-    if let Some(v) = edge {
+    if let Some(s) = &after {
         println!(
-            "{:<10} {v:.4}  (top of F's bulk after the step)",
-            "bulk_edge"
+            "{:<10} {:.4}  (top of F's bulk after the step)",
+            "bulk_edge", s.bulk_edge
         );
+        for o in &s.outliers {
+            let [a1, a2, a3] = o.alignment;
+            println!(
+                "{:<10} {:.4}  (outlier; |⟨û, GS(t^k)⟩| k = 1, 2, 3: {a1:.3} {a2:.3} {a3:.3})",
+                "outlier", o.location
+            );
+        }
     }
     Ok(())
 }

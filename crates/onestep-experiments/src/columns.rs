@@ -167,7 +167,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("theory", "the predicted value"),
     (
         "theory_separated",
-        "1 if the theory predicts the degree-k spike separated at this n (else its alignment is predicted 0)",
+        "1 if the theory predicts a k-th outlier of F above its bulk after the step (else u_k is a bulk vector and its alignment is predicted 0)",
     ),
     (
         "metric",
@@ -205,7 +205,7 @@ pub const FIGURE_COLUMNS: &[(&str, &str, &str)] = &[
     (
         "alignment",
         "theory",
-        "the predicted alignment (0 where the degree-k spike is not separated)",
+        "the predicted alignment of the k-th outlier with degree k (0 where there is no k-th outlier)",
     ),
 ];
 

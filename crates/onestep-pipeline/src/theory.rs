@@ -43,12 +43,11 @@ pub fn network_theory(cfg: &ValidConfig) -> Result<onestep_theory::NetworkReport
     onestep_theory::network_report(&network_inputs(cfg, cfg.lambda)).map_err(ConfigError::flagged)
 }
 
-/// The predicted top of F's bulk after the step for `cfg` (labels residual; docs/theory.md
-/// §10.6).
-pub fn bulk_edge_after(cfg: &ValidConfig) -> Result<f64, ConfigError> {
-    labels_only(cfg, "the bulk after the step")?;
-    onestep_theory::network_bulk_edge(&network_inputs(cfg, cfg.lambda))
-        .map_err(ConfigError::flagged)
+/// The predicted spectrum of F after the step for `cfg`: the top of its bulk and the outliers
+/// above it with their alignments (labels residual; docs/theory.md §10.6–§10.7; 1–2 s).
+pub fn after_step(cfg: &ValidConfig) -> Result<onestep_theory::NetworkSpikes, ConfigError> {
+    labels_only(cfg, "the spectrum after the step")?;
+    onestep_theory::network_outliers(&network_inputs(cfg, cfg.lambda)).map_err(ConfigError::flagged)
 }
 
 /// Refuses the full residual for `what`, which is derived for r = y only.
@@ -132,6 +131,11 @@ pub struct TheorySummary {
     /// `spectrum.bulk_edge_after`). Null unless asked for (`simulate --bulk-edge`): it takes
     /// 1–2 s.
     pub bulk_edge_after: Option<f64>,
+    /// Predicted outliers of F above that bulk, largest first, each with its location and
+    /// |⟨û, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 (the conditional model of docs/theory.md §10.7; the
+    /// first is the mean component when c₀ ≠ 0; compare with `spectrum.top` and
+    /// `spectrum.alignment_matrix`). Null unless asked for, with `bulk_edge_after`.
+    pub outliers_after: Option<Vec<onestep_theory::NetworkOutlier>>,
     /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
     /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
     pub spike_locations: Vec<f64>,
@@ -289,6 +293,7 @@ pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
     Ok(TheorySummary {
         bulk_edge: spikes.as_ref().map(|r| r.bulk_edge),
         bulk_edge_after: None,
+        outliers_after: None,
         alignment_matrix: spikes
             .as_ref()
             .map(|r| r.alignment_matrix.iter().take(KMAX).cloned().collect())

@@ -36,9 +36,11 @@ pub struct SpectrumStats {
     pub spikes_detected: usize,
     /// The largest singular value of F below its learned spikes: the (r + 1)-th after the mean
     /// component, r being the number of outliers the spike theory separates at this
-    /// configuration (`theory.spike_locations`); compare with `theory.bulk_edge_after`
-    /// (docs/theory.md §10.6). None when the spike theory gives no count (full residual) or F
-    /// has too few singular values.
+    /// configuration (`theory.spike_locations`), or, when the spectrum after the step is
+    /// predicted (`simulate --bulk-edge`), the number of its outliers (`theory.outliers_after`,
+    /// [`SpectrumStats::count_learned_spikes`]); compare with `theory.bulk_edge_after`
+    /// (docs/theory.md §10.6). None when there is no count (full residual) or F has too few
+    /// singular values.
     pub bulk_edge_after: Option<f64>,
     /// The relative margin used.
     pub margin: f64,
@@ -247,9 +249,17 @@ fn gradient_step<B: Backend>(
     Stepped { net0, net, eta }
 }
 
+impl SpectrumStats {
+    /// Sets `bulk_edge_after` for `outliers` predicted outliers of F counted from the top, the
+    /// mean component (c₀ ≠ 0) included, as `theory.outliers_after` lists them.
+    pub fn count_learned_spikes(&mut self, outliers: usize) {
+        self.bulk_edge_after = self.all.get(outliers).copied();
+    }
+}
+
 /// 1 when the c₀·11ᵀ mean component (c₀ ≠ 0) is the top singular direction of F₀ and F alike
 /// (and so is left out of the bulk edge, the spike count and the alignments), else 0.
-fn mean_component(cfg: &ValidConfig) -> usize {
+pub fn mean_component(cfg: &ValidConfig) -> usize {
     usize::from(cfg.act_stats.coeffs[0].abs() > 1e-12)
 }
 

@@ -89,7 +89,7 @@ fn _onestep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(theory::theory_staircase, m)?)?;
     m.add_function(wrap_pyfunction!(theory::theory_spikes, m)?)?;
     m.add_function(wrap_pyfunction!(theory::theory_network, m)?)?;
-    m.add_function(wrap_pyfunction!(theory::theory_bulk_edge, m)?)?;
+    m.add_function(wrap_pyfunction!(theory::theory_after_step, m)?)?;
     m.add_function(wrap_pyfunction!(figure::figure, m)?)?;
     m.add_function(wrap_pyfunction!(figure::figure_list, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic, m)?)?;

@@ -167,12 +167,12 @@ pub fn theory_network(
     Ok(json!({"config": cfg, "errors": r.errors, "report": r}).to_string())
 }
 
-/// `onestep theory network --bulk-edge`'s `bulk_edge_after`: the predicted top of F's bulk after
-/// the step (docs/theory.md §10.6; 1–2 s).
+/// `onestep theory network --bulk-edge`'s spectrum after the step as JSON {"bulk_edge",
+/// "outliers"} (docs/theory.md §10.6–§10.7; 1–2 s).
 #[pyfunction]
 #[pyo3(signature = (*, d, width, n, alpha, eta0, activation, target, noise))]
 #[allow(clippy::too_many_arguments)]
-pub fn theory_bulk_edge(
+pub fn theory_after_step(
     py: Python<'_>,
     d: i64,
     width: i64,
@@ -182,10 +182,12 @@ pub fn theory_bulk_edge(
     activation: String,
     target: String,
     noise: f64,
-) -> PyResult<f64> {
+) -> PyResult<String> {
     let cfg = theory_config(
         d, width, n, alpha, eta0, None, activation, target, noise, None,
     )?;
-    py.detach(|| onestep::pipeline::theory::bulk_edge_after(&cfg))
-        .map_err(refused)
+    let s = py
+        .detach(|| onestep::pipeline::theory::after_step(&cfg))
+        .map_err(refused)?;
+    Ok(json!(s).to_string())
 }

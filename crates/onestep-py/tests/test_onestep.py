@@ -231,6 +231,9 @@ def test_bulk_edge_equals_the_cli(tmp_path: Path) -> None:
     edge = onestep.theory.bulk_edge(**kw)
     doc = cli_json(tmp_path, "theory", "network", *flags(kw), "--bulk-edge")
     assert edge == doc["bulk_edge_after"]
+    after = onestep.theory.after_step(**kw)
+    assert after["outliers"] == doc["outliers_after"]
+    assert after["bulk_edge"] == edge
     sim = onestep.simulate(**kw, n_test=100, models="none")
     # measured beside it, within the Tracy–Widom allowance 2N^{-2/3} (13% at N = 64)
     assert abs(sim.summary["spectrum"]["bulk_edge_after"] / edge - 1) < 0.13

@@ -28,7 +28,8 @@ pub use locations::{
 };
 pub use mp::Spectrum;
 pub use network::{
-    GaussSmoothing, NetworkInputs, NetworkReport, network_bulk_edge, network_errors, network_report,
+    GaussSmoothing, NetworkInputs, NetworkOutlier, NetworkReport, NetworkSpikes, network_bulk_edge,
+    network_errors, network_outliers, network_report,
 };
 pub use spiked::spiked_errors;
 pub use spikes::{Overlap, overlap, spike_count, spike_degrees, spike_strength, threshold};

@@ -1,8 +1,9 @@
 //! Figure `alignment` (paper Fig. 2): |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 against α, where
 //! u_k is the k-th left singular vector of F (mean component excluded) and GS the Gram–Schmidt
-//! of the k-th power against the lower ones; simulation (mean ± sd) and theory
-//! ([`onestep_theory::predict_spikes`], MP bulk). Below its threshold a spike has no predicted
-//! outlier and its predicted alignment is 0 (the BBP transition).
+//! of the k-th power against the lower ones; simulation (mean ± sd) and theory: the k-th outlier
+//! of the conditional model above the bulk after the step ([`onestep_theory::network_outliers`],
+//! docs/theory.md §10.7), against degree k. Without a k-th outlier u_k is a bulk vector and the
+//! predicted alignment is 0 (the BBP transition).
 //!
 //! Two panels: centred ReLU (the sweep of `spike-locations`, shared through the point cache; it
 //! has c₃ = 0, so no degree-3 spike) and σ = He₁ + ½He₂ + ⅙He₃, which has all three.
@@ -62,10 +63,14 @@ fn panel_for<B: Backend>(
         theory: vec![Vec::new(); 3],
     };
     let per = sweep.seeds.len();
-    for (g, &alpha) in groups(&results, per).into_iter().zip(&sweep.alphas) {
-        let rep = sweep.theory(ID, alpha, opts)?;
+    let theories = after_step(sweep, opts)?;
+    for ((g, &alpha), outliers) in groups(&results, per)
+        .into_iter()
+        .zip(&sweep.alphas)
+        .zip(&theories)
+    {
         for k in 1..=3 {
-            let row = summarise(g, alpha, k, &rep, &act, &mut curves);
+            let row = summarise(g, alpha, k, outliers, &act, &mut curves);
             let mut cells: Vec<Cell> = vec![name.into()];
             cells.extend(row);
             table.push(cells);
@@ -76,13 +81,52 @@ fn panel_for<B: Backend>(
     Ok((panel, results.len(), gaps))
 }
 
+/// The predicted outliers after the step at each α of `sweep` (mean component left out), one
+/// thread per core: each takes about a second.
+fn after_step(
+    sweep: &Sweep,
+    opts: &Options,
+) -> Result<Vec<Vec<onestep_theory::NetworkOutlier>>, FigureError> {
+    let cfgs = sweep
+        .alphas
+        .iter()
+        .map(|&a| check(ID, &sweep.at(a), opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = cfgs.len().div_ceil(threads).max(1);
+    let solved: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = cfgs
+            .chunks(chunk)
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .map(|cfg| {
+                            let skip = onestep_pipeline::trial::mean_component(cfg);
+                            onestep_pipeline::theory::after_step(cfg)
+                                .map(|t| t.outliers.into_iter().skip(skip).collect())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("theory thread"))
+            .collect()
+    });
+    solved
+        .into_iter()
+        .map(|r| r.map_err(|source| FigureError::Config { figure: ID, source }))
+        .collect()
+}
+
 /// Adds degree k at `alpha` (the seeds `g`) to the curves; returns its table row without the
 /// activation name.
 fn summarise(
     g: &[PointResult],
     alpha: f64,
     k: usize,
-    rep: &onestep_theory::SpikeReport,
+    outliers: &[onestep_theory::NetworkOutlier],
     act: &onestep_theory::FnStats,
     curves: &mut Curves,
 ) -> Vec<Cell> {
@@ -90,14 +134,14 @@ fn summarise(
         g.iter()
             .map(|p| p.alignment.get(k - 1).copied().unwrap_or(f64::NAN)),
     );
-    let pred = rep.spikes.iter().find(|sp| sp.degree == k);
-    // No coefficient: no spike of this degree at all; not separated: alignment 0 in the limit.
+    let pred = outliers.get(k - 1);
+    // No coefficient: no spike of this degree at all; no k-th outlier: u_k is a bulk vector.
     let t = if has_coeff(act, k) {
-        Some(pred.and_then(|sp| sp.alignment).unwrap_or(0.0))
+        Some(pred.map_or(0.0, |o| o.alignment[k - 1]))
     } else {
         None
     };
-    let separated = pred.is_some_and(|sp| sp.location.is_some());
+    let separated = pred.is_some();
     push_mean_sd(&mut curves.sim[k - 1], alpha, (m, s));
     if let Some(t) = t {
         curves.theory[k - 1].push((alpha, t));
@@ -194,15 +238,15 @@ pub fn run<B: Backend>(
     poly.settings(&mut manifest, "poly");
     relu.settings(&mut manifest, "relu");
     manifest.points = n1 + n2;
-    manifest.notes.push("Theory: predict_spikes (MP bulk); a degree whose spike is not separated at this n is predicted at alignment 0.".into());
-    let mut caption = "Markers: simulation (mean ± sd over seeds); lines: theory (BBP residue on the Marchenko–Pastur bulk; 0 where the spike is not separated). u_k is the k-th largest left singular vector. Dashed: thresholds (k−1)/(2k). σ* = He₁ + He₂/√2.".to_string();
+    manifest.notes.push("Theory: network_outliers (the outliers of the conditional model above the bulk after the step, docs/theory.md §10.7); with fewer than k outliers u_k is a bulk vector, predicted at alignment 0.".into());
+    let mut caption = "Markers: simulation (mean ± sd over seeds); lines: theory (residue of the resolvent at the k-th outlier above the bulk after the step; 0 where there is no k-th outlier). u_k is the k-th largest left singular vector. Dashed: thresholds (k−1)/(2k). σ* = He₁ + He₂/√2.".to_string();
     let parts: Vec<String> = [("left", g1), ("right", g2)]
         .into_iter()
         .filter_map(|(side, g)| Some(format!("{side}: {}", g?)))
         .collect();
     if !parts.is_empty() {
         let gap = format!(
-            "Theory and simulation part beyond the seed spread where the spike is separated ({}); an open point, docs/theory.md §9.6.",
+            "Theory and simulation part beyond the seed spread where the spike is separated ({}); docs/theory.md §10.7.",
             parts.join("; ")
         );
         state_gap(&mut caption, &mut manifest.notes, gap);

@@ -240,7 +240,7 @@ pub fn run<B: Backend>(
     let mut caption = "Solid: the proportional limit (infinite-spike model with ℓ(α) unpenalised columns (X̃β)∘ᵏ), which drops at the thresholds (k−1)/(2k) (dashed) of the degrees with c_k ≠ 0. Dotted: finite-α spiked-equivalent theory at the largest d; dashed: the finite-n theory of the network at the largest d (docs/theory.md §10). Richer pair: σ = σ* = He₁ + ½He₂ + ⅙He₃ + ¹⁄₂₄He₄. Markers: the network after one step (mean ± sd over seeds), n = 4d, N = d, λ = 0.1, σ_ε = 0.1.".to_string();
     if !gaps.is_empty() {
         let gap = format!(
-            "The network at the largest d and its finite-n theory part beyond the seed spread ({}); an open point, docs/theory.md §10.7.",
+            "The network at the largest d and its finite-n theory part beyond the seed spread ({}); an open point, docs/theory.md §10.8.",
             gaps.join("; ")
         );
         state_gap(&mut caption, &mut manifest.notes, gap);

@@ -12,8 +12,8 @@ as underscores and ``--lambda`` as ``lam``; functions and targets are the same s
     onestep.theory.errors(phi=4.0, psi=1.0, lam=0.1)
 
 * ``simulate`` runs ``onestep simulate``; ``Simulation.to_json()`` is its ``--json`` document.
-* ``theory`` holds ``errors``, ``staircase``, ``spikes``, ``network`` and ``bulk_edge``
-  (``onestep theory ...``).
+* ``theory`` holds ``errors``, ``staircase``, ``spikes``, ``network``, ``bulk_edge`` and
+  ``after_step`` (``onestep theory ...``).
 * ``figure`` writes one figure as ``onestep figure ID --out DIR`` does; ``figures`` lists them.
 
 Bad input raises ``ValueError`` with the CLI's one-line message (what it prints after

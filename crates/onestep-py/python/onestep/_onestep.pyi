@@ -94,7 +94,7 @@ def theory_network(
 ) -> str:
     """JSON {"config", "errors", "report"}."""
 
-def theory_bulk_edge(
+def theory_after_step(
     *,
     d: int,
     width: int,
@@ -104,8 +104,8 @@ def theory_bulk_edge(
     activation: str,
     target: str,
     noise: float,
-) -> float:
-    """The predicted top of F's bulk after the step."""
+) -> str:
+    """JSON {"bulk_edge", "outliers": [{"location", "alignment"}]}."""
 
 def figure(
     id: str,

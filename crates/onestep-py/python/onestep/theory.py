@@ -16,7 +16,16 @@ import numpy.typing as npt
 
 from . import _onestep
 
-__all__ = ["Errors", "Staircase", "bulk_edge", "errors", "network", "spikes", "staircase"]
+__all__ = [
+    "Errors",
+    "Staircase",
+    "after_step",
+    "bulk_edge",
+    "errors",
+    "network",
+    "spikes",
+    "staircase",
+]
 
 _ACTIVATION: str = _onestep.DEFAULT_ACTIVATION
 _TARGET: str = _onestep.DEFAULT_TARGET
@@ -156,6 +165,35 @@ def network(
     return json.loads(doc)["errors"]
 
 
+def after_step(
+    *,
+    d: int = 2048,
+    width: int = 2048,
+    n: int = 8192,
+    alpha: float = 0.3,
+    eta0: float = 1.0,
+    activation: str = _ACTIVATION,
+    target: str = _TARGET,
+    noise: float = 0.1,
+) -> dict[str, Any]:
+    """The predicted spectrum of F after the step (``onestep theory network --bulk-edge``,
+    docs/theory.md §10.6–§10.7; labels residual; 1–2 s): ``{"bulk_edge": float, "outliers":
+    [{"location": float, "alignment": [a1, a2, a3]}, ...]}``, outliers largest first, ``a_k`` =
+    |⟨û, GS((X̃β)∘ᵏ)⟩|. Compare with ``simulate(...).summary["spectrum"]``'s ``top`` and
+    ``alignment_matrix``."""
+    doc = _onestep.theory_after_step(
+        d=d,
+        width=width,
+        n=n,
+        alpha=alpha,
+        eta0=eta0,
+        activation=activation,
+        target=target,
+        noise=noise,
+    )
+    return json.loads(doc)
+
+
 def bulk_edge(
     *,
     d: int = 2048,
@@ -169,14 +207,16 @@ def bulk_edge(
 ) -> float:
     """The predicted largest non-spike singular value of F after the step (``onestep theory
     network --bulk-edge``, docs/theory.md §10.6; labels residual; 1–2 s): compare with
-    ``simulate(...).summary["spectrum"]["bulk_edge_after"]``."""
-    return _onestep.theory_bulk_edge(
-        d=d,
-        width=width,
-        n=n,
-        alpha=alpha,
-        eta0=eta0,
-        activation=activation,
-        target=target,
-        noise=noise,
+    ``simulate(...).summary["spectrum"]["bulk_edge_after"]``. ``after_step(...)["bulk_edge"]``."""
+    return float(
+        after_step(
+            d=d,
+            width=width,
+            n=n,
+            alpha=alpha,
+            eta0=eta0,
+            activation=activation,
+            target=target,
+            noise=noise,
+        )["bulk_edge"]
     )

@@ -3,7 +3,7 @@
 
 /// Eigen-decomposition of a small symmetric matrix (row-major, order r) by cyclic Jacobi:
 /// returns (eigenvalues, eigenvectors as columns, row-major).
-pub(super) fn sym_eigen(a: &[f64], r: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn sym_eigen(a: &[f64], r: usize) -> (Vec<f64>, Vec<f64>) {
     let mut a = a.to_vec();
     let mut v = vec![0.0; r * r];
     for i in 0..r {

@@ -43,7 +43,7 @@
 
 mod alignment;
 mod bulk;
-mod dense;
+pub(crate) mod dense;
 mod mean_model;
 mod outliers;
 

@@ -35,8 +35,10 @@ use crate::equivalents::{Errors, LAMBDA_RANGE};
 use crate::hermite::{FnStats, factorial};
 use crate::small::Sym;
 use crate::spikes::overlap;
+mod outliers;
 mod quadrature;
 
+pub use outliers::{NetworkOutlier, NetworkSpikes, OUTLIER_DEGREES, network_outliers};
 use quadrature::lu_inverse;
 pub use quadrature::{GaussSmoothing, gauss_hermite, gauss_legendre};
 
@@ -779,6 +781,20 @@ fn normal_quantile(p: f64) -> f64 {
 /// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, but 5–14% low at
 /// α = 0.4–0.45, where the updated weights have outliers of their own (docs/theory.md §10.6).
 pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
+    let edge = bulk_edge(inp)?;
+    Ok((inp.n as f64 * edge.z).sqrt())
+}
+
+/// The top of the bulk after the step as an eigenvalue z of FFᵀ/n (relative precision
+/// [`EDGE_RTOL`], from above), with the grid it was found on (order classes of the neurons and
+/// rows) and the fixed-point state at z.
+struct Edge {
+    pr: Prepared,
+    z: f64,
+    state: Bulk,
+}
+
+fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
     let atoms = atoms_or(inp, || order_classes(inp.width));
     let pr = prepare(inp, atoms, order_classes(inp.n))?;
     let g = &pr.grid;
@@ -837,7 +853,7 @@ pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
             lo = mid;
         }
     }
-    Ok((inp.n as f64 * hi).sqrt())
+    Ok(Edge { pr, z: hi, state })
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@
 
 use onestep_theory::network::DEFAULT_ATOMS;
 use onestep_theory::{
-    Errors, FnStats, GaussSmoothing, NetworkInputs, Setting, Spectrum, SpikeInputs, errors,
-    network_bulk_edge, network_errors, predict_spikes, spiked_errors,
+    Errors, FnStats, GaussSmoothing, NetworkInputs, ScaledCoeffs, Setting, Spectrum, SpikeInputs,
+    errors, network_bulk_edge, network_errors, network_outliers, predict_spikes, spiked_errors,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -177,6 +177,57 @@ fn bulk_edge_widens_with_the_step() {
     assert!(e0 < e3 && e3 < e4, "{e0} {e3} {e4}");
     let off = edge(0.4, false);
     assert!(e0 < off && off < e4, "{e0} {off} {e4}");
+}
+
+#[test]
+fn outliers_after_the_step() {
+    // docs/theory.md §10.7. Without a step the centred ReLU's F has no outlier, and the edge is
+    // `network_bulk_edge`'s.
+    let flat = inputs(512, 0.3, 0.0);
+    let none = network_outliers(&flat).unwrap();
+    assert!(none.outliers.is_empty(), "{none:?}");
+    assert_eq!(none.bulk_edge, network_bulk_edge(&flat).unwrap());
+    // At d = 2048, α = 0.3 the bulk after the step is still F₀'s to 1%, so the outliers must be
+    // where the spike route on F₀'s bulk puts them (§9, MP bulk, smoothed spike functions with
+    // step noise; there 420.74 and 122.46, simulated 421 and 124), each alignment on its own
+    // degree within 0.04 (the routes differ in the bulk the residue is taken on), and by parity
+    // none on the other degrees; the centred ReLU's odd part in u is linear (E relu(t + sg) −
+    // t/2 is even in t), so the top vector has no GS(u³) share.
+    let after = network_outliers(&inputs(2048, 0.3, 1.0)).unwrap();
+    let mut sp = SpikeInputs::new(
+        8192,
+        2048,
+        2048,
+        0.3,
+        1.0,
+        NOISE,
+        FnStats::relu_centred(8),
+        target_b(),
+    );
+    sp.act_scaled = Some(ScaledCoeffs::relu(true));
+    let spikes = predict_spikes(&sp, Spectrum::MarchenkoPastur).unwrap();
+    assert_eq!(after.outliers.len(), 2, "{after:?}");
+    for (o, k) in after.outliers.iter().zip([1, 2]) {
+        let want = spikes.spikes.iter().find(|p| p.degree == k).unwrap();
+        assert!(
+            rel(o.location, want.location.unwrap()) < 0.01,
+            "{o:?} vs {want:?}"
+        );
+        let a = want.alignment.unwrap();
+        assert!((o.alignment[k - 1] - a).abs() < 0.04, "{o:?} vs {want:?}");
+        for j in (1..=3).filter(|&j| j != k) {
+            assert!(o.alignment[j - 1] < 1e-3, "{o:?}");
+        }
+    }
+    // σ = He₁ + ½He₂ + ⅙He₃, d = 1024, α = 0.36: the spike route on F₀'s bulk separates a
+    // degree-3 outlier (at 352) that lies inside the bulk after the step (top 1181): two outliers.
+    let c = [0.0, 1.0, 0.5, 1.0 / 6.0];
+    let mut inp = inputs(1024, 0.36, 1.0);
+    inp.act = FnStats::polynomial(&c);
+    inp.smoothing = GaussSmoothing::polynomial(&c);
+    let after = network_outliers(&inp).unwrap();
+    assert_eq!(after.outliers.len(), 2, "{after:?}");
+    assert!(after.outliers[1].location > after.bulk_edge, "{after:?}");
 }
 
 #[test]
