@@ -40,18 +40,6 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // glibc serves allocations of 32 MiB and more (one 4096-row block of a d = 1024 design) by
-    // mmap and unmaps them when freed, so every block of every pass pays the kernel's zeroing of
-    // fresh pages again; keep freed memory in the heap for the next block instead
-    // (docs/performance.md, "Allocation"). `GLIBC_TUNABLES` set by the user still wins.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("GLIBC_TUNABLES").is_none() {
-        // SAFETY: plain allocator settings, before any thread starts or allocates in earnest.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_MAX, 0);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-        }
-    }
     // A panic is a bug or an allocation the memory guard did not foresee: one line, exit 70.
     std::panic::set_hook(Box::new(|info| {
         let msg = info
@@ -114,6 +102,10 @@ fn run() -> Result<()> {
             return Ok(());
         }
     };
+    // `simulate` knows its sizes once its flags are checked and decides there.
+    if !matches!(cli.cmd, Cmd::Simulate(_)) {
+        cli::keep_freed_blocks();
+    }
     match cli.cmd {
         Cmd::Simulate(a) => cli::simulate::run(a),
         Cmd::Theory(c) => cli::theory::run(c),

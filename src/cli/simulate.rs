@@ -109,6 +109,9 @@ pub fn run(a: SimArgs) -> Result<()> {
         (None, false) => Memory::Auto,
     };
     let cfg = raw.check_with(limit, memory)?;
+    if cfg.d.max(cfg.width) <= super::KEEP_FREED_BLOCKS_UP_TO {
+        super::keep_freed_blocks();
+    }
     if a.dump_data.is_some() && cfg.trials != 1 {
         anyhow::bail!(
             "--dump-data writes the data of one trial: use --trials 1 (got --trials {})",
