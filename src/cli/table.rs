@@ -176,9 +176,9 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         let v: Vec<String> = after.iter().map(|o| format!("{:.1}", o.location)).collect();
         let skip = onestep::pipeline::trial::mean_component(cfg);
         // the k-th outlier against degree k (0: no k-th outlier, u_k is a bulk vector)
-        let a: Vec<String> = (0..3)
-            .map(|k| after.get(skip + k).map_or(0.0, |o| o.alignment[k]))
-            .map(|v| format!("{v:.3}"))
+        let a: Vec<String> = onestep::theory::network::outlier_diagonal(after, skip)
+            .iter()
+            .map(|v| format!("{:.3}", v.unwrap_or(0.0)))
             .collect();
         for (label, text) in [
             ("outliers after the step", v.join(", ")),

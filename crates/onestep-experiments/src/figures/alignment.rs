@@ -64,13 +64,13 @@ fn panel_for<B: Backend>(
     };
     let per = sweep.seeds.len();
     let theories = after_step(sweep, opts)?;
-    for ((g, &alpha), outliers) in groups(&results, per)
+    for ((g, &alpha), predicted) in groups(&results, per)
         .into_iter()
         .zip(&sweep.alphas)
         .zip(&theories)
     {
         for k in 1..=3 {
-            let row = summarise(g, alpha, k, outliers, &act, &mut curves);
+            let row = summarise(g, alpha, k, predicted, &act, &mut curves);
             let mut cells: Vec<Cell> = vec![name.into()];
             cells.extend(row);
             table.push(cells);
@@ -81,12 +81,9 @@ fn panel_for<B: Backend>(
     Ok((panel, results.len(), gaps))
 }
 
-/// The predicted outliers after the step at each α of `sweep` (mean component left out), one
-/// thread per core: each takes about a second.
-fn after_step(
-    sweep: &Sweep,
-    opts: &Options,
-) -> Result<Vec<Vec<onestep_theory::NetworkOutlier>>, FigureError> {
+/// The predicted alignments of the k-th outlier after the step with degree k at each α of
+/// `sweep` (None: no k-th outlier), one thread per core: each α takes about a second.
+fn after_step(sweep: &Sweep, opts: &Options) -> Result<Vec<[Option<f64>; 3]>, FigureError> {
     let cfgs = sweep
         .alphas
         .iter()
@@ -102,8 +99,9 @@ fn after_step(
                     c.iter()
                         .map(|cfg| {
                             let skip = onestep_pipeline::trial::mean_component(cfg);
-                            onestep_pipeline::theory::after_step(cfg)
-                                .map(|t| t.outliers.into_iter().skip(skip).collect())
+                            onestep_pipeline::theory::after_step(cfg).map(|t| {
+                                onestep_theory::network::outlier_diagonal(&t.outliers, skip)
+                            })
                         })
                         .collect::<Vec<_>>()
                 })
@@ -126,7 +124,7 @@ fn summarise(
     g: &[PointResult],
     alpha: f64,
     k: usize,
-    outliers: &[onestep_theory::NetworkOutlier],
+    predicted: &[Option<f64>; 3],
     act: &onestep_theory::FnStats,
     curves: &mut Curves,
 ) -> Vec<Cell> {
@@ -134,13 +132,9 @@ fn summarise(
         g.iter()
             .map(|p| p.alignment.get(k - 1).copied().unwrap_or(f64::NAN)),
     );
-    let pred = outliers.get(k - 1);
+    let pred = predicted[k - 1];
     // No coefficient: no spike of this degree at all; no k-th outlier: u_k is a bulk vector.
-    let t = if has_coeff(act, k) {
-        Some(pred.map_or(0.0, |o| o.alignment[k - 1]))
-    } else {
-        None
-    };
+    let t = has_coeff(act, k).then(|| pred.unwrap_or(0.0));
     let separated = pred.is_some();
     push_mean_sd(&mut curves.sim[k - 1], alpha, (m, s));
     if let Some(t) = t {

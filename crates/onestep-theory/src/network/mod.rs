@@ -38,7 +38,9 @@ use crate::spikes::overlap;
 mod outliers;
 mod quadrature;
 
-pub use outliers::{NetworkOutlier, NetworkSpikes, OUTLIER_DEGREES, network_outliers};
+pub use outliers::{
+    NetworkOutlier, NetworkSpikes, OUTLIER_DEGREES, network_outliers, outlier_diagonal,
+};
 use quadrature::lu_inverse;
 pub use quadrature::{GaussSmoothing, gauss_hermite, gauss_legendre};
 

@@ -40,6 +40,17 @@ pub struct NetworkSpikes {
     pub outliers: Vec<NetworkOutlier>,
 }
 
+/// For k = 1..=[`OUTLIER_DEGREES`], the k-th of `outliers` after the first `skip` (1 to leave
+/// out the mean component when c₀ ≠ 0) against degree k, |⟨û_k, GS(u^k)⟩|: the quantity the
+/// measured `spectrum.alignment` is. None without a k-th outlier (û_k is then a bulk vector,
+/// alignment 0 in the limit).
+pub fn outlier_diagonal(
+    outliers: &[NetworkOutlier],
+    skip: usize,
+) -> [Option<f64>; OUTLIER_DEGREES] {
+    std::array::from_fn(|k| outliers.get(skip + k).map(|o| o.alignment[k]))
+}
+
 /// Relative precision of an outlier's eigenvalue z.
 const OUTLIER_RTOL: f64 = 1e-8;
 /// Relative step in z of the derivative of a kernel eigenvalue.
