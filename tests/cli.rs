@@ -378,6 +378,13 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
         j["trials"][0]["spectrum"]["bulk_edge_after"].as_f64()
     );
     assert!(out.contains("outliers after the step"), "{out}");
+    // theory.alignment predicts what spectrum.alignment measures: the k-th outlier against degree
+    // k, here from the outliers after the step (no third: null).
+    let alignment = &j["summary"]["theory"]["alignment"];
+    for k in 0..2 {
+        assert_eq!(alignment[k], outliers[k]["alignment"][k], "{alignment}");
+    }
+    assert!(alignment[2].is_null(), "{alignment}");
     let net = dir.join("net.json");
     let mut args = vec!["theory", "network"];
     args.extend(sizes);
@@ -398,6 +405,14 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
         serde_json::from_str(&std::fs::read_to_string(&sim).unwrap()).unwrap();
     assert!(j["summary"]["theory"]["bulk_edge_after"].is_null());
     assert!(j["summary"]["theory"]["outliers_after"].is_null());
+    // Without it, from the diagonal of the joint prediction on F₀'s bulk (docs/theory.md §9.2).
+    let (alignment, matrix) = (
+        &j["summary"]["theory"]["alignment"],
+        &j["summary"]["theory"]["alignment_matrix"],
+    );
+    for k in 0..3 {
+        assert_eq!(alignment[k], matrix[k][k], "{alignment} vs {matrix}");
+    }
     assert!(
         j["summary"]["spectrum"]["bulk_edge_after"]
             .as_f64()

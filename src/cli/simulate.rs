@@ -123,9 +123,7 @@ pub fn run(a: SimArgs) -> Result<()> {
     }
     let mut theory = theory_summary(&cfg)?;
     if a.bulk_edge {
-        let after = onestep::pipeline::theory::after_step(&cfg)?;
-        theory.bulk_edge_after = Some(after.bulk_edge);
-        theory.outliers_after = Some(after.outliers);
+        theory.set_after_step(&cfg, onestep::pipeline::theory::after_step(&cfg)?);
     }
     let d = backend::dispatch(a.common.threads, &a.common.backend)?;
     // For a person watching, once every input is accepted and before the heavy work (scripts keep

@@ -174,27 +174,22 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
     ));
     if let Some(after) = &th.outliers_after {
         let v: Vec<String> = after.iter().map(|o| format!("{:.1}", o.location)).collect();
-        let skip = onestep::pipeline::trial::mean_component(cfg);
-        // the k-th outlier against degree k (0: no k-th outlier, u_k is a bulk vector)
-        let a: Vec<String> = onestep::theory::network::outlier_diagonal(after, skip)
-            .iter()
-            .map(|v| format!("{:.3}", v.unwrap_or(0.0)))
-            .collect();
-        for (label, text) in [
-            ("outliers after the step", v.join(", ")),
-            ("alignments k=1,2,3 after the step", a.join(", ")),
-        ] {
-            o.line(format_args!(
-                "{:<w$} {:>22} {:>10}",
-                label,
-                "",
-                if text.is_empty() { "none" } else { &text }
-            ));
-        }
+        o.line(format_args!(
+            "{:<w$} {:>22} {:>10}",
+            "outliers after the step",
+            "",
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        ));
     }
     let alignment = columns(trials.iter().map(|t| t.spectrum.alignment.as_slice()));
     // The summary has sds for the alignments only if it has them for every column.
     let sds = alignment.iter().all(Option::is_some);
+    // No k-th outlier predicted: u_k is a bulk vector, alignment 0 in the limit.
+    let bulk_vector = (th.spikes.is_some() || th.outliers_after.is_some()).then_some(0.0);
     for k in 0..3 {
         let c = alignment.get(k).copied().flatten().map(|c| Stat {
             sd: c.sd.filter(|_| sds),
@@ -203,7 +198,12 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         o.row(
             &format!("alignment k={}", k + 1),
             pm(c),
-            th.alignment.get(k).copied().flatten().and_then(finite),
+            th.alignment
+                .get(k)
+                .copied()
+                .flatten()
+                .or(bulk_vector)
+                .and_then(finite),
         );
     }
     for (model, label) in &models {

@@ -139,13 +139,27 @@ pub struct TheorySummary {
     /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
     /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
     pub spike_locations: Vec<f64>,
-    /// Predicted |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3 (null: no separated degree-k spike).
+    /// Predicted |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3, the quantity `spectrum.alignment` measures:
+    /// the k-th outlier (mean outlier left out) against degree k, the diagonal of
+    /// `alignment_matrix`, or of `outliers_after` once [`TheorySummary::set_after_step`] has run.
+    /// Null: no k-th outlier is predicted (u_k is then a bulk vector, alignment 0 in the limit).
     pub alignment: Vec<Option<f64>>,
     /// Predicted |⟨u_j, GS((X̃β)∘ᵏ)⟩| for the first three outliers j (mean outlier left out) and
     /// k = 1, 2, 3, to compare with `spectrum.alignment_matrix` (`SpikeReport::alignment_matrix`).
     pub alignment_matrix: Vec<Vec<f64>>,
     /// The full spike prediction (strengths, locations, alignments per degree).
     pub spikes: Option<onestep_theory::SpikeReport>,
+}
+
+impl TheorySummary {
+    /// Adds the spectrum after the step ([`after_step`]) of `cfg`: the top of its bulk, the
+    /// outliers above it, and `alignment` from them.
+    pub fn set_after_step(&mut self, cfg: &ValidConfig, after: onestep_theory::NetworkSpikes) {
+        let skip = crate::trial::mean_component(cfg);
+        self.alignment = onestep_theory::network::outlier_diagonal(&after.outliers, skip).to_vec();
+        self.bulk_edge_after = Some(after.bulk_edge);
+        self.outliers_after = Some(after.outliers);
+    }
 }
 
 /// The proportional-limit setting of `cfg` at penalty `lambda`: φ = n/d, ψ = N/d and the
@@ -282,22 +296,18 @@ pub fn theory_summary(cfg: &ValidConfig) -> Result<TheorySummary, TheoryError> {
         .flat_map(|r| r.spikes.iter().filter_map(|p| p.trusted_location()))
         .collect();
     spike_locations.sort_by(|a, b| b.total_cmp(a));
-    let alignment = (1..=KMAX)
-        .map(|k| {
-            spikes
-                .as_ref()
-                .and_then(|r| r.spikes.iter().find(|p| p.degree == k))
-                .and_then(|p| p.alignment)
-        })
+    let alignment_matrix: Vec<Vec<f64>> = spikes
+        .as_ref()
+        .map(|r| r.alignment_matrix.iter().take(KMAX).cloned().collect())
+        .unwrap_or_default();
+    let alignment = (0..KMAX)
+        .map(|k| alignment_matrix.get(k).map(|row| row[k]))
         .collect();
     Ok(TheorySummary {
         bulk_edge: spikes.as_ref().map(|r| r.bulk_edge),
         bulk_edge_after: None,
         outliers_after: None,
-        alignment_matrix: spikes
-            .as_ref()
-            .map(|r| r.alignment_matrix.iter().take(KMAX).cloned().collect())
-            .unwrap_or_default(),
+        alignment_matrix,
         spike_locations,
         alignment,
         spikes,
