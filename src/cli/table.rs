@@ -89,6 +89,18 @@ impl Out {
         let w = self.1;
         self.line(format_args!("{name:<w$} {sim:>22} {theory:>10}"));
     }
+
+    /// Predicted singular values in the theory column, one decimal ("none" if there are none).
+    fn locations(&mut self, name: &str, values: impl Iterator<Item = f64>) {
+        let v: Vec<String> = values.map(|v| format!("{v:.1}")).collect();
+        let v = if v.is_empty() {
+            "none".into()
+        } else {
+            v.join(", ")
+        };
+        let w = self.1;
+        self.line(format_args!("{name:<w$} {:>22} {v:>10}", ""));
+    }
 }
 
 /// The whole table, newline-terminated.
@@ -156,34 +168,12 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
         .map(|v| format!("{v:.1}"))
         .collect();
     o.row("top singular values of F", top.join(", "), None);
-    let predicted: Vec<String> = th
-        .spike_locations
-        .iter()
-        .filter_map(|&v| finite(v))
-        .map(|v| format!("{v:.1}"))
-        .collect();
-    o.line(format_args!(
-        "{:<w$} {:>22} {:>10}",
+    o.locations(
         "predicted outliers of F",
-        "",
-        if predicted.is_empty() {
-            "none".to_string()
-        } else {
-            predicted.join(", ")
-        }
-    ));
+        th.spike_locations.iter().filter_map(|&v| finite(v)),
+    );
     if let Some(after) = &th.outliers_after {
-        let v: Vec<String> = after.iter().map(|o| format!("{:.1}", o.location)).collect();
-        o.line(format_args!(
-            "{:<w$} {:>22} {:>10}",
-            "outliers after the step",
-            "",
-            if v.is_empty() {
-                "none".to_string()
-            } else {
-                v.join(", ")
-            }
-        ));
+        o.locations("outliers after the step", after.iter().map(|o| o.location));
     }
     let alignment = columns(trials.iter().map(|t| t.spectrum.alignment.as_slice()));
     // The summary has sds for the alignments only if it has them for every column.
