@@ -418,3 +418,19 @@ def test_example_runs_without_matplotlib(tmp_path: Path) -> None:
     assert "alpha" in r.stdout and "test nn" in r.stdout
     assert "skipping the plot" in r.stdout
     assert not (tmp_path / "sweep_alpha.png").exists()
+
+
+@needs_cli
+def test_step_noise_example_rebuilds_the_step() -> None:
+    # The script exits non-zero unless its NumPy gradient step reproduces onestep's
+    # spectrum.bulk_edge_after to 1e-8 (docs/theory.md §10.6).
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "step_noise_bulk.py"), "--d", "64",
+         "--alpha", "0.4", "--seeds", "2", "--onestep", str(BIN)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines()[2:]]
+    assert len(rows) == 2 and all(len(row) == 10 for row in rows)
