@@ -97,11 +97,12 @@ fn spectrum_only(
 
 /// The top of F's bulk after the step (`spectrum.bulk_edge_after`, the largest singular value
 /// below the learned spikes) against its prediction (`theory::after_step`, docs/theory.md
-/// §10.6), centred ReLU, target B, α = 0.3 and 0.35. The largest eigenvalue of a bulk sits below
-/// its edge by a Tracy–Widom amount, a relative O(N^{-2/3}); the tolerance is 3 standard errors
-/// of the trial mean plus 2N^{-2/3} (4.9% at N = 256, 2.0% at 1024, 1.2% at 2048), so it shrinks
-/// with the size. Default: d = 256, 512; with ONESTEP_SLOW=1 also 1024, 2048. At α = 0.4–0.45
-/// the prediction is 5–14% low (docs/theory.md §10.6) and is not tested here.
+/// §10.6), centred ReLU, target B, α = 0.3, 0.35, 0.4, 0.45 (at 0.4–0.45 the top is an outlier
+/// that the step noise's He₁ part puts there along the largest labels' directions). The largest
+/// eigenvalue of a bulk sits below its edge by a Tracy–Widom amount, a relative O(N^{-2/3}); the
+/// tolerance is 3 standard errors of the trial mean plus 2N^{-2/3} (4.9% at N = 256, 2.0% at
+/// 1024, 1.2% at 2048), so it shrinks with the size. Default: d = 256, 512; with ONESTEP_SLOW=1
+/// also 1024, 2048.
 #[test]
 fn bulk_edge_after_the_step_follows_simulation() {
     let mut sizes = vec![256, 512];
@@ -112,7 +113,7 @@ fn bulk_edge_after_the_step_follows_simulation() {
     let mut report = String::new();
     for d in sizes {
         let trials = if d <= 512 { 4 } else { 2 };
-        for alpha in [0.3, 0.35] {
+        for alpha in [0.3, 0.35, 0.4, 0.45] {
             let cfg = spectrum_only(d, alpha, trials, SimConfig::default().activation);
             let th = onestep::pipeline::theory::after_step(&cfg)
                 .unwrap()

@@ -35,6 +35,7 @@ use crate::equivalents::{Errors, LAMBDA_RANGE};
 use crate::hermite::{FnStats, factorial};
 use crate::small::Sym;
 use crate::spikes::overlap;
+mod anisotropy;
 mod outliers;
 mod quadrature;
 
@@ -778,13 +779,15 @@ fn normal_quantile(p: f64) -> f64 {
 /// √(n z). The second layer and the rows' spike coordinate enter through the expected order
 /// statistics of N and n standard normals (the extreme neurons and rows as classes of their own,
 /// docs/theory.md §10.6); `atoms`, `nodes` and `lambda` are not used. At η = 0 it is the edge of
-/// F₀'s bulk (Silverstein's equation).
+/// F₀'s bulk (Silverstein's equation). Above it, the outliers that the step noise puts along the
+/// directions of the step batch's largest labels (docs/theory.md §10.6) are searched on the same walk,
+/// and the larger of the two is returned.
 ///
-/// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, but 5–14% low at
-/// α = 0.4–0.45, where the updated weights have outliers of their own (docs/theory.md §10.6).
+/// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, 2.5–3.9% low at α = 0.4 and
+/// 2.7–6.0% low at α = 0.45 (docs/theory.md §10.6).
 pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
     let edge = bulk_edge(inp)?;
-    Ok((inp.n as f64 * edge.z).sqrt())
+    Ok((inp.n as f64 * edge.top()).sqrt())
 }
 
 /// The top of the bulk after the step as an eigenvalue z of FFᵀ/n (relative precision
@@ -794,10 +797,25 @@ struct Edge {
     pr: Prepared,
     z: f64,
     state: Bulk,
+    /// Outliers of F that the He₁ part of the step noise puts above the bulk (as eigenvalues z
+    /// of FFᵀ/n, largest first; [`anisotropy`]).
+    step_outliers: Vec<f64>,
+}
+
+impl Edge {
+    /// The largest non-spike eigenvalue: the bulk's edge or the step noise's top outlier.
+    fn top(&self) -> f64 {
+        self.step_outliers
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+            .max(self.z)
+    }
 }
 
 fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
     let atoms = atoms_or(inp, || order_classes(inp.width));
+    let atom_values = atoms.0.clone();
     let pr = prepare(inp, atoms, order_classes(inp.n))?;
     let g = &pr.grid;
     let q = g.u.len();
@@ -841,12 +859,14 @@ fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
     // neuron or row has a piece of its own), and only the walk from above finds the top of the
     // highest piece. Then bisect that last step.
     let mut lo = 0.0;
+    let mut walk = vec![(hi, state.clone())];
     for step in [EDGE_COARSE_STEP, EDGE_STEP] {
         lo = loop {
             let z = hi * (1.0 - step);
             if !lower_to(z, &mut hi, &mut state) {
                 break z;
             }
+            walk.push((hi, state.clone()));
         };
     }
     while hi - lo > EDGE_RTOL * hi {
@@ -855,7 +875,38 @@ fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
             lo = mid;
         }
     }
-    Ok(Edge { pr, z: hi, state })
+    walk.push((hi, state.clone()));
+    let profiles = anisotropy::profiles(inp, &pr, &atom_values);
+    let mut step_outliers = Vec::new();
+    for tau in &profiles {
+        // The first sign change of det(I + ψDTPT) on the way down, then bisection in z.
+        let above = |z: f64, st: &Bulk| anisotropy::separated(g, z, st, tau);
+        let Some(i) = walk.windows(2).position(|w| !above(w[1].0, &w[1].1)) else {
+            continue;
+        };
+        if !above(walk[i].0, &walk[i].1) {
+            continue;
+        }
+        let (mut top, mut bottom, mut st) = (walk[i].0, walk[i + 1].0, walk[i].1.clone());
+        while top - bottom > EDGE_RTOL * top {
+            let mid = 0.5 * (top + bottom);
+            match solve(mid, &st) {
+                Ok((s2, _)) if above(mid, &s2) => {
+                    top = mid;
+                    st = s2;
+                }
+                _ => bottom = mid,
+            }
+        }
+        step_outliers.push(top);
+    }
+    step_outliers.sort_by(|a, b| b.total_cmp(a));
+    Ok(Edge {
+        pr,
+        z: hi,
+        state,
+        step_outliers,
+    })
 }
 
 #[cfg(test)]
