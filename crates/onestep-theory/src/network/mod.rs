@@ -783,8 +783,8 @@ fn normal_quantile(p: f64) -> f64 {
 /// directions of the step batch's largest labels (docs/theory.md §10.6) are searched on the same walk,
 /// and the larger of the two is returned.
 ///
-/// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048, 2.5–3.9% low at α = 0.4 and
-/// 2.7–6.0% low at α = 0.45 (docs/theory.md §10.6).
+/// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048; at α = 0.4–0.45 low by
+/// 2.5–6% at d = 1024–2048 and by 0.6–1.6% at d = 4096 (docs/theory.md §10.6).
 pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
     let edge = bulk_edge(inp)?;
     Ok((inp.n as f64 * edge.top()).sqrt())
