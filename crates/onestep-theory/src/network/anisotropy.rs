@@ -105,7 +105,7 @@ pub(super) fn profiles(inp: &NetworkInputs, pr: &Prepared, atom_values: &[f64]) 
 /// Whether z is above the outlier of the input direction with profile `tau`, i.e.
 /// det(I + ψ D T P T) > 0 with P = E_u[b φφᵀ], D = diag(p_m ρ_m) of the bulk's fixed point `st`
 /// at the ridge −z (docs/theory.md §10.6); it turns negative where the direction's outlier is.
-pub(super) fn separated(g: &Grid, z: f64, st: &Bulk, tau: &[f64]) -> bool {
+pub(super) fn above_outlier(g: &Grid, z: f64, st: &Bulk, tau: &[f64]) -> bool {
     let k = g.p.len();
     let mut a = vec![0.0; k * k];
     for i in 0..g.u.len() {

@@ -797,19 +797,15 @@ struct Edge {
     pr: Prepared,
     z: f64,
     state: Bulk,
-    /// Outliers of F that the He₁ part of the step noise puts above the bulk (as eigenvalues z
-    /// of FFᵀ/n, largest first; [`anisotropy`]).
-    step_outliers: Vec<f64>,
+    /// The largest outlier of F that the step noise puts along the largest labels' directions
+    /// (an eigenvalue of FFᵀ/n; 0 when there is none above the bulk; [`anisotropy`]).
+    step_outlier: f64,
 }
 
 impl Edge {
     /// The largest non-spike eigenvalue: the bulk's edge or the step noise's top outlier.
     fn top(&self) -> f64 {
-        self.step_outliers
-            .first()
-            .copied()
-            .unwrap_or(0.0)
-            .max(self.z)
+        self.step_outlier.max(self.z)
     }
 }
 
@@ -877,10 +873,10 @@ fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
     }
     walk.push((hi, state.clone()));
     let profiles = anisotropy::profiles(inp, &pr, &atom_values);
-    let mut step_outliers = Vec::new();
+    let mut step_outlier: f64 = 0.0;
     for tau in &profiles {
         // The first sign change of det(I + ψDTPT) on the way down, then bisection in z.
-        let above = |z: f64, st: &Bulk| anisotropy::separated(g, z, st, tau);
+        let above = |z: f64, st: &Bulk| anisotropy::above_outlier(g, z, st, tau);
         let Some(i) = walk.windows(2).position(|w| !above(w[1].0, &w[1].1)) else {
             continue;
         };
@@ -898,14 +894,13 @@ fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
                 _ => bottom = mid,
             }
         }
-        step_outliers.push(top);
+        step_outlier = step_outlier.max(top);
     }
-    step_outliers.sort_by(|a, b| b.total_cmp(a));
     Ok(Edge {
         pr,
         z: hi,
         state,
-        step_outliers,
+        step_outlier,
     })
 }
 
