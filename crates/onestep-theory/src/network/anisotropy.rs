@@ -6,6 +6,7 @@
 //! generalised Marchenko–Pastur equation of M_y; each becomes an input direction whose weight
 //! components have a variance profile τ²_m over the neuron classes m ([`profiles`]), and gives F an
 //! outlier where I + ψD T P T is singular (T = diag τ), P and D from the bulk's fixed point at z.
+use super::quadrature::hermite_sum;
 use super::{Bulk, Grid, NetworkInputs, Prepared};
 use crate::hermite::FnStats;
 
@@ -170,7 +171,7 @@ impl LabelLaw {
         let (mut values, mut weights) = (Vec::with_capacity(m + 1), Vec::with_capacity(m + 1));
         for i in 0..=m {
             let u = -U_RANGE + i as f64 * U_STEP;
-            values.push(hermite_series(&target.coeffs, u));
+            values.push(hermite_sum(&target.coeffs, u));
             weights.push((-0.5 * u * u).exp());
         }
         let total: f64 = weights.iter().sum();
@@ -249,19 +250,6 @@ impl LabelLaw {
     }
 }
 
-/// Σ_k c_k He_k(u) (probabilists' Hermite polynomials by their recurrence).
-fn hermite_series(coeffs: &[f64], u: f64) -> f64 {
-    let (mut prev, mut cur) = (0.0, 1.0); // He_{-1} := 0, He_0 = 1
-    let mut sum = 0.0;
-    for (k, &c) in coeffs.iter().enumerate() {
-        sum += c * cur;
-        let next = u * cur - k as f64 * prev;
-        prev = cur;
-        cur = next;
-    }
-    sum
-}
-
 /// Φ(x) through erfc (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7).
 fn normal_cdf(x: f64) -> f64 {
     let z = (x / std::f64::consts::SQRT_2).abs();
@@ -289,8 +277,8 @@ mod tests {
     #[test]
     fn hermite_series_and_normal_cdf() {
         // He₂(u) = u² − 1, He₃(u) = u³ − 3u
-        assert!((hermite_series(&[0.0, 0.0, 1.0], 1.5) - 1.25).abs() < 1e-14);
-        assert!((hermite_series(&[1.0, 0.0, 0.0, 2.0], 2.0) - 5.0).abs() < 1e-14);
+        assert!((hermite_sum(&[0.0, 0.0, 1.0], 1.5) - 1.25).abs() < 1e-14);
+        assert!((hermite_sum(&[1.0, 0.0, 0.0, 2.0], 2.0) - 5.0).abs() < 1e-14);
         assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
         assert!((normal_cdf(1.959963984540054) - 0.975).abs() < 1e-7);
         assert!((normal_cdf(-3.0) - 0.0013498980316301).abs() < 1e-9);
@@ -331,7 +319,7 @@ mod tests {
                 let mut z = vec![0.0; (d - 1) * (d - 1)];
                 for _ in 0..n {
                     let x: Vec<f64> = (0..d).map(|_| g()).collect();
-                    let y = hermite_series(&[0.0, 1.0, c2], x[0]) + 0.1 * g();
+                    let y = hermite_sum(&[0.0, 1.0, c2], x[0]) + 0.1 * g();
                     for i in 1..d {
                         for j in 1..d {
                             z[(i - 1) * (d - 1) + j - 1] += y * x[i] * x[j] / n as f64;

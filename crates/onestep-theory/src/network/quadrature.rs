@@ -65,23 +65,21 @@ impl GaussSmoothing {
     /// A finite Hermite sum σ = Σ_k c_k He_k (smooth, no kinks).
     pub fn polynomial(coeffs: &[f64]) -> Self {
         let c = coeffs.to_vec();
-        Self::from_fn(
-            Arc::new(move |z: f64| {
-                let (mut h0, mut h1) = (1.0, z);
-                let mut acc = c.first().copied().unwrap_or(0.0);
-                for (k, ck) in c.iter().enumerate().skip(1) {
-                    if k > 1 {
-                        let h2 = z * h1 - (k - 1) as f64 * h0;
-                        h0 = h1;
-                        h1 = h2;
-                    }
-                    acc += ck * h1;
-                }
-                acc
-            }),
-            Vec::new(),
-        )
+        Self::from_fn(Arc::new(move |z: f64| hermite_sum(&c, z)), Vec::new())
     }
+}
+
+/// Σ_k c_k He_k(z) (probabilists' Hermite polynomials by their recurrence).
+pub(super) fn hermite_sum(coeffs: &[f64], z: f64) -> f64 {
+    let (mut prev, mut cur) = (0.0, 1.0); // He_{-1} := 0, He_0 = 1
+    let mut sum = 0.0;
+    for (k, &c) in coeffs.iter().enumerate() {
+        sum += c * cur;
+        let next = z * cur - k as f64 * prev;
+        prev = cur;
+        cur = next;
+    }
+    sum
 }
 
 impl PartialEq for GaussSmoothing {
