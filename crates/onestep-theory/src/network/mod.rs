@@ -880,7 +880,8 @@ fn bulk_edge(inp: &NetworkInputs) -> Result<Edge, TheoryError> {
         let Some(i) = walk.windows(2).position(|w| !above(w[1].0, &w[1].1)) else {
             continue;
         };
-        if !above(walk[i].0, &walk[i].1) {
+        // Only the largest outlier is kept: a bracket below it cannot hold a larger one.
+        if !above(walk[i].0, &walk[i].1) || walk[i].0 <= step_outlier {
             continue;
         }
         let (mut top, mut bottom, mut st) = (walk[i].0, walk[i + 1].0, walk[i].1.clone());
