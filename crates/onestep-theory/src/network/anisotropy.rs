@@ -31,18 +31,31 @@ pub(super) fn input_spikes(target: &FnStats, noise: f64, n: usize, d: usize) -> 
     }
     let nf = n as f64;
     // Label classes: the LABEL_SINGLES smallest and largest draws alone, the middle pooled; each
-    // valued at the quantile of its (middle) rank's Blom position.
+    // valued at the quantile of its (middle) rank's Blom position. A single sample's rank-one term
+    // is y_i x_ix_iᵀ/n and the equation below averages ‖x_i‖² to d: the singles are order
+    // statistics of y·r with r = ‖x_i‖²/(d − 1) ~ χ²_{d−1}/(d − 1), whose tail is wider.
     let mut classes: Vec<(f64, f64, bool)> = Vec::new(); // (value, weight, single)
-    let blom = |rank: f64| law.quantile((rank - 0.375) / (nf + 0.25));
+    let blom = |rank: f64| (rank - 0.375) / (nf + 0.25);
+    let norms = chi2_over_k(d - 1);
+    let norms: Scale = (&norms.0, &norms.1);
     for k in 1..=LABEL_SINGLES {
-        classes.push((blom(k as f64), 1.0 / nf, true));
-        classes.push((blom((n + 1 - k) as f64), 1.0 / nf, true));
+        for rank in [k, n + 1 - k] {
+            classes.push((
+                law.quantile_scaled(blom(rank as f64), &norms),
+                1.0 / nf,
+                true,
+            ));
+        }
     }
     let mid = n - 2 * LABEL_SINGLES;
     for g in 0..LABEL_GROUPS {
         let (a, b) = (g * mid / LABEL_GROUPS, (g + 1) * mid / LABEL_GROUPS);
         let centre = LABEL_SINGLES as f64 + 0.5 * (a + b) as f64 + 0.5;
-        classes.push((blom(centre), (b - a) as f64 / nf, false));
+        classes.push((
+            law.quantile_scaled(blom(centre), &NO_SCALE),
+            (b - a) as f64 / nf,
+            false,
+        ));
     }
     let c = d as f64 / nf;
     let mean = law.mean();
@@ -202,21 +215,37 @@ impl LabelLaw {
         (var + self.noise * self.noise).sqrt()
     }
 
-    fn cdf(&self, t: f64) -> f64 {
+    /// P(y·r ≤ t) and its density, for r > 0 independent of y with the law `scale`.
+    fn cdf_pdf_scaled(&self, t: f64, scale: &Scale) -> (f64, f64) {
+        let mut out = (0.0, 0.0);
+        for (&r, &w) in scale.0.iter().zip(scale.1) {
+            let (c, p) = self.cdf_pdf(t / r);
+            out.0 += w * c;
+            out.1 += w * p / r;
+        }
+        out
+    }
+
+    /// P(y ≤ t) and its density (0 without label noise: the grid's law has no density).
+    fn cdf_pdf(&self, t: f64) -> (f64, f64) {
         let s = self.noise;
-        self.values
-            .iter()
-            .zip(&self.weights)
-            .map(|(&v, &w)| {
-                if s > 0.0 {
-                    w * normal_cdf((t - v) / s)
-                } else if v <= t {
-                    w
-                } else {
-                    0.0
+        let norm = 1.0 / (s * (2.0 * std::f64::consts::PI).sqrt());
+        let mut out = (0.0, 0.0);
+        for (&v, &w) in self.values.iter().zip(&self.weights) {
+            if s > 0.0 {
+                // Beyond 12 noise widths Φ is 0 or 1 to double precision and φ is 0.
+                let x = (t - v) / s;
+                if x.abs() > 12.0 {
+                    out.0 += if x > 0.0 { w } else { 0.0 };
+                    continue;
                 }
-            })
-            .sum()
+                out.0 += w * normal_cdf(x);
+                out.1 += w * norm * (-0.5 * x * x).exp();
+            } else if v <= t {
+                out.0 += w;
+            }
+        }
+        out
     }
 
     fn lower(&self) -> f64 {
@@ -231,23 +260,57 @@ impl LabelLaw {
             + 10.0 * self.noise
     }
 
-    /// The p-quantile by bisection (precision 1e-8 of the label range).
+    /// The p-quantile of y by bisection (precision 1e-8 of the label range).
+    #[cfg(test)]
     fn quantile(&self, p: f64) -> f64 {
-        let (lo0, hi0) = (self.lower(), self.upper());
-        let (mut lo, mut hi) = (lo0, hi0);
+        self.quantile_scaled(p, &NO_SCALE)
+    }
+
+    /// The p-quantile of y·r by Newton's method kept inside a bisection bracket (precision
+    /// 1e-8 of its range).
+    fn quantile_scaled(&self, p: f64, scale: &Scale) -> f64 {
+        let rmin = scale.0.iter().copied().fold(f64::INFINITY, f64::min);
+        let rmax = scale.0.iter().copied().fold(0.0, f64::max);
+        let (lo, hi) = (self.lower(), self.upper());
+        let (mut lo, mut hi) = ((lo * rmin).min(lo * rmax), (hi * rmin).max(hi * rmax));
+        let tol = 1e-8 * (hi - lo);
+        let mut x = 0.5 * (lo + hi);
         for _ in 0..200 {
-            if hi - lo <= 1e-8 * (hi0 - lo0) {
-                break;
-            }
-            let mid = 0.5 * (lo + hi);
-            if self.cdf(mid) < p {
-                lo = mid;
+            let (c, density) = self.cdf_pdf_scaled(x, scale);
+            if c < p {
+                lo = x;
             } else {
-                hi = mid;
+                hi = x;
+            }
+            let newton = x - (c - p) / density;
+            if density > 0.0 && newton > lo && newton < hi {
+                if (newton - x).abs() <= tol {
+                    return newton;
+                }
+                x = newton;
+            } else if hi - lo <= tol {
+                break;
+            } else {
+                x = 0.5 * (lo + hi);
             }
         }
-        0.5 * (lo + hi)
+        x
     }
+}
+
+/// A positive scale factor's law as atoms and weights.
+type Scale<'a> = (&'a [f64], &'a [f64]);
+const NO_SCALE: Scale<'static> = (&[1.0], &[1.0]);
+
+/// χ²_k/k as 24 atoms: Wilson–Hilferty's cube of a Gaussian at the Gauss–Hermite nodes.
+fn chi2_over_k(k: usize) -> (Vec<f64>, Vec<f64>) {
+    let v = 2.0 / (9.0 * k as f64);
+    let (g, w) = super::quadrature::gauss_hermite(24);
+    let r = g
+        .iter()
+        .map(|&g| (1.0 - v + g * v.sqrt()).max(0.0).powi(3).max(1e-12))
+        .collect();
+    (r, w)
 }
 
 /// Φ(x) through erfc (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7).

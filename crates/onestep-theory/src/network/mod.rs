@@ -784,7 +784,7 @@ fn normal_quantile(p: f64) -> f64 {
 /// and the larger of the two is returned.
 ///
 /// Partial: within 0.4% of simulation for α ≤ 0.35 at d = 1024–2048; at α = 0.4–0.45 low by
-/// 2.5–6% at d = 1024–2048 and by 0.6–1.6% at d = 4096 (docs/theory.md §10.6).
+/// 2.4–3.6% at d = 1024–2048 and by 0.5–1.6% at d = 4096 (docs/theory.md §10.6).
 pub fn network_bulk_edge(inp: &NetworkInputs) -> Result<f64, TheoryError> {
     let edge = bulk_edge(inp)?;
     Ok((inp.n as f64 * edge.top()).sqrt())
