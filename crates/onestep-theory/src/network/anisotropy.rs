@@ -348,6 +348,26 @@ mod tests {
     }
 
     #[test]
+    fn chi2_atoms_have_the_chi2_moments() {
+        // χ²_k/k: mean 1, variance 2/k, third central moment 8/k².
+        for k in [15usize, 255, 4095] {
+            let (r, w) = chi2_over_k(k);
+            let m = |f: &dyn Fn(f64) -> f64| r.iter().zip(&w).map(|(&r, &w)| w * f(r)).sum::<f64>();
+            let kf = k as f64;
+            assert!((m(&|_| 1.0) - 1.0).abs() < 1e-12);
+            assert!((m(&|r| r) - 1.0).abs() < 1e-3 / kf, "k = {k}");
+            assert!(
+                (m(&|r| (r - 1.0).powi(2)) * kf / 2.0 - 1.0).abs() < 0.01,
+                "k = {k}"
+            );
+            assert!(
+                (m(&|r| (r - 1.0).powi(3)) * kf * kf / 8.0 - 1.0).abs() < 0.05,
+                "k = {k}"
+            );
+        }
+    }
+
+    #[test]
     fn gaussian_labels_quantiles() {
         // y = u* + 0.1ξ ~ N(0, 1.01)
         let law = LabelLaw::new(&FnStats::polynomial(&[0.0, 1.0]), 0.1);
