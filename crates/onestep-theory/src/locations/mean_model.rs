@@ -4,7 +4,6 @@
 //! (parent module docs; docs/model.md §4, §6.1 item 6; docs/theory.md §9.1, §9.5).
 
 use super::Step;
-use super::dense::sym_eigen;
 use crate::TheoryError;
 use crate::hermite::{BiPoly, factorial};
 use crate::spiked::SPIKED_MAX_DEGREE;
@@ -126,7 +125,7 @@ fn smoothed_gram(
     let nodes: Vec<(f64, f64)> = match &st.inp.a {
         Some(a) => a.iter().map(|&x| (kscale * x, 1.0)).collect(),
         None => {
-            let (x, w) = gauss_hermite_rule(A_NODES);
+            let (x, w) = crate::network::gauss_hermite(A_NODES);
             x.iter()
                 .zip(&w)
                 .map(|(&x, &w)| (kscale * x / nw.sqrt(), nw * w))
@@ -245,20 +244,6 @@ fn hermite_normalised(r: usize) -> Vec<f64> {
             / norm;
     }
     out
-}
-
-/// Probabilists' Gauss–Hermite rule (nodes, weights summing to 1) by the Golub–Welsch Jacobi
-/// matrix, eigen-decomposed with the crate's dense symmetric solver.
-fn gauss_hermite_rule(m: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut jac = vec![0.0; m * m];
-    for k in 1..m {
-        let b = (k as f64).sqrt();
-        jac[k * m + k - 1] = b;
-        jac[(k - 1) * m + k] = b;
-    }
-    let (x, v) = sym_eigen(&jac, m);
-    let w = (0..m).map(|j| v[j] * v[j]).collect();
-    (x, w)
 }
 
 /// C(n, k) as f64.
