@@ -260,7 +260,7 @@ impl LabelLaw {
             + 10.0 * self.noise
     }
 
-    /// The p-quantile of y by bisection (precision 1e-8 of the label range).
+    /// The p-quantile of y: `quantile_scaled` with r ≡ 1.
     #[cfg(test)]
     fn quantile(&self, p: f64) -> f64 {
         self.quantile_scaled(p, &NO_SCALE)
