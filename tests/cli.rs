@@ -378,6 +378,21 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
         j["trials"][0]["spectrum"]["bulk_edge_after"].as_f64()
     );
     assert!(out.contains("outliers after the step"), "{out}");
+    // Spikes are counted above the bulk after the step, not above ‖F₀‖ (the bulk widens).
+    let spectrum = &j["trials"][0]["spectrum"];
+    let f0 = spectrum["bulk_edge"].as_f64().unwrap();
+    assert!(th > f0, "{th} vs {f0}");
+    assert_eq!(spectrum["detection_edge"].as_f64(), Some(th));
+    let above = |edge: f64| {
+        let cut = edge * (1.0 + spectrum["margin"].as_f64().unwrap());
+        let top = spectrum["top"].as_array().unwrap();
+        top.iter().filter(|s| s.as_f64().unwrap() > cut).count()
+    };
+    assert_eq!(spectrum["spikes_detected"].as_u64(), Some(above(th) as u64));
+    assert!(
+        above(f0) > above(th),
+        "the widened bulk is not above ‖F₀‖ here"
+    );
     // theory.alignment predicts what spectrum.alignment measures: the k-th outlier against degree
     // k, here from the outliers after the step (no third: null).
     let alignment = &j["summary"]["theory"]["alignment"];
@@ -405,6 +420,8 @@ fn bulk_edge_flag_reports_the_bulk_after_the_step() {
         serde_json::from_str(&std::fs::read_to_string(&sim).unwrap()).unwrap();
     assert!(j["summary"]["theory"]["bulk_edge_after"].is_null());
     assert!(j["summary"]["theory"]["outliers_after"].is_null());
+    let spectrum = &j["trials"][0]["spectrum"];
+    assert_eq!(spectrum["detection_edge"], spectrum["bulk_edge"]);
     // Without it, from the diagonal of the joint prediction on F₀'s bulk (docs/theory.md §9.2).
     let (alignment, matrix) = (
         &j["summary"]["theory"]["alignment"],

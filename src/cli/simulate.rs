@@ -146,11 +146,11 @@ pub fn run(a: SimArgs) -> Result<()> {
         b.threads()
     ));
     let wall = start.elapsed().as_secs_f64();
-    if let Some(after) = &theory.outliers_after {
+    if let (Some(after), Some(edge)) = (&theory.outliers_after, theory.bulk_edge_after) {
         // The bulk after the step starts below the outliers this theory predicts (the spike
         // theory's count can include a spike that the widened bulk swallows).
         for t in &mut trials {
-            t.spectrum.count_learned_spikes(after.len());
+            t.spectrum.use_bulk_after(&cfg, after.len(), edge);
         }
     }
     if let Some(dir) = &a.dump_data {

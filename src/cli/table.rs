@@ -103,6 +103,18 @@ impl Out {
     }
 }
 
+/// The number of outliers of F predicted at these sizes, mean component left out: those above
+/// the bulk after the step when it is predicted (`--bulk-edge`), else the spike theory's trusted
+/// locations (not ℓ(α), the limit's count, which the JSON keeps as `spike_count`).
+fn predicted_spikes(cfg: &ValidConfig, th: &TheorySummary) -> usize {
+    match &th.outliers_after {
+        Some(after) => after
+            .len()
+            .saturating_sub(onestep::pipeline::trial::mean_component(cfg)),
+        None => th.spike_locations.len(),
+    }
+}
+
 /// The whole table, newline-terminated.
 pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run) -> String {
     let mut models: Vec<(String, String)> =
@@ -149,7 +161,7 @@ pub fn render(cfg: &ValidConfig, trials: &[Trial], th: &TheorySummary, run: &Run
     o.row(
         "spikes detected",
         pm(over(|t| t.spectrum.spikes_detected as f64)),
-        Some(th.spike_count as f64),
+        Some(predicted_spikes(cfg, th) as f64),
     );
     o.row(
         "bulk edge ‖F₀‖",

@@ -32,13 +32,16 @@ pub struct SpectrumStats {
     pub top_f0: Vec<f64>,
     /// ‖F₀‖_op, excluding the c₀·11ᵀ mean component when c₀ ≠ 0.
     pub bulk_edge: f64,
-    /// Singular values of F above bulk_edge·(1 + margin), mean component excluded.
+    /// Singular values of F above detection_edge·(1 + margin), mean component excluded.
     pub spikes_detected: usize,
+    /// The edge spikes are counted above: ‖F₀‖_op (`bulk_edge`), or the predicted top of the
+    /// bulk after the step where that is computed and larger ([`SpectrumStats::use_bulk_after`]).
+    pub detection_edge: f64,
     /// The largest singular value of F below its learned spikes: the (r + 1)-th after the mean
     /// component, r being the number of outliers the spike theory separates at this
     /// configuration (`theory.spike_locations`), or, when the spectrum after the step is
     /// predicted (`simulate --bulk-edge`), the number of its outliers (`theory.outliers_after`,
-    /// [`SpectrumStats::count_learned_spikes`]); compare with `theory.bulk_edge_after`
+    /// [`SpectrumStats::use_bulk_after`]); compare with `theory.bulk_edge_after`
     /// (docs/theory.md §10.6). None when there is no count (full residual) or F has too few
     /// singular values.
     pub bulk_edge_after: Option<f64>,
@@ -250,10 +253,18 @@ fn gradient_step<B: Backend>(
 }
 
 impl SpectrumStats {
-    /// Sets `bulk_edge_after` for `outliers` predicted outliers of F counted from the top, the
-    /// mean component (c₀ ≠ 0) included, as `theory.outliers_after` lists them.
-    pub fn count_learned_spikes(&mut self, outliers: usize) {
+    /// Uses the predicted spectrum after the step (`simulate --bulk-edge`): `bulk_edge_after` for
+    /// `outliers` predicted outliers of F counted from the top, the mean component (c₀ ≠ 0)
+    /// included, as `theory.outliers_after` lists them; and `spikes_detected` counted above the
+    /// predicted top of the bulk after the step, `edge`, when it lies above ‖F₀‖ (the widened
+    /// bulk is not a spike), `detection_edge` recording it.
+    pub fn use_bulk_after(&mut self, cfg: &ValidConfig, outliers: usize, edge: f64) {
         self.bulk_edge_after = self.all.get(outliers).copied();
+        if edge.is_finite() && edge > self.detection_edge {
+            self.detection_edge = edge;
+            self.spikes_detected =
+                spikes_detected(&self.all, edge, self.margin, mean_component(cfg));
+        }
     }
 }
 
@@ -296,6 +307,7 @@ fn spectrum_stats(
         top: all.iter().take(TOP).copied().collect(),
         top_f0: all_f0.iter().take(TOP).copied().collect(),
         bulk_edge,
+        detection_edge: bulk_edge,
         spikes_detected: spikes_detected(&all, bulk_edge, margin, exclude),
         margin,
         method: method.name(),
