@@ -137,7 +137,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "plotted",
-        "1 if the predicted location is drawn (finite and at most 2θ_k), else 0",
+        "1 if the predicted location is drawn (trusted: finite; on the Taylor route also at most 2θ_k for k ≥ 4), else 0",
     ),
     ("alignment", "the predicted alignment |⟨u_k, GS((X̃β)∘ᵏ)⟩|"),
     (

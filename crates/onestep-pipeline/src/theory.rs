@@ -136,8 +136,9 @@ pub struct TheorySummary {
     /// first is the mean component when c₀ ≠ 0; compare with `spectrum.top` and
     /// `spectrum.alignment_matrix`). Null unless asked for, with `bulk_edge_after`.
     pub outliers_after: Option<Vec<onestep_theory::NetworkOutlier>>,
-    /// Predicted outlier singular values of F, descending (compare with `spectrum.top`); degree ≥ 4
-    /// predictions above 2θ_k are left out (`SpikePrediction::trusted_location`).
+    /// Predicted outlier singular values of F, descending (compare with `spectrum.top`): the
+    /// trusted locations (`SpikePrediction::trusted_location`; every finite one on the smoothed
+    /// route the pipeline uses).
     pub spike_locations: Vec<f64>,
     /// Predicted |⟨u_k, GS((X̃β)∘ᵏ)⟩| for k = 1, 2, 3, the quantity `spectrum.alignment` measures:
     /// the k-th outlier (mean outlier left out) against degree k, the diagonal of

@@ -3,10 +3,10 @@
 //! thresholds (k−1)/(2k). Theory: [`onestep_theory::predict_spikes`] with the Marchenko–Pastur
 //! bulk (docs/model.md §4, §6.1 item 6).
 //!
-//! Which predictions are drawn: every degree k ≤ 3 whose predicted location is finite, and a
-//! degree k ≥ 4 only if its location is finite and at most 2θ_k (θ_k the raw strength). For
-//! α ≳ 0.38 the degree-≥4 roots of the BBP equation can be spurious (`locations.rs`, docs/model.md
-//! §4); those are kept in the CSV with `plotted = 0`.
+//! Which predictions are drawn: every trusted location (`SpikePrediction::trusted_location`):
+//! every finite one on the smoothed route the figure uses; the truncated Taylor route would also
+//! hide a degree k ≥ 4 location above 2θ_k (θ_k the raw strength), kept in the CSV with
+//! `plotted = 0`.
 use super::SeriesErr;
 use super::*;
 use onestep_plot::{Mark, Panel, Series};
@@ -157,7 +157,7 @@ pub fn run<B: Backend>(
     let mut manifest = Manifest::default();
     sweep.settings(&mut manifest, "relu");
     manifest.points = results.len();
-    manifest.notes.push("Theory: predict_spikes with Spectrum::MarchenkoPastur and the smoothed spike functions with step noise (docs/theory.md §9.5); a degree ≥ 4 location is drawn only when finite and ≤ 2θ_k.".into());
+    manifest.notes.push("Theory: predict_spikes with Spectrum::MarchenkoPastur and the smoothed spike functions with step noise (docs/theory.md §9.5); every finite location is drawn (only the truncated Taylor route, not used here, distrusts a degree ≥ 4 location above 2θ_k).".into());
     let figure = Figure {
         title: "Spike locations: outliers of F = σ(X̃Wᵀ) after one step, against α".into(),
         panels: vec![panel, ratio],

@@ -97,6 +97,8 @@ pub(super) fn assign(st: &Step<'_>, cols: &[Column], outs: &[Outlier], has_mean:
                 strength: spike_strength(k, act, st.eta, st.bnorm2, n, nw),
                 location: o.map(|o| outs[o].sv),
                 alignment: o.map(|o| (overlaps2[o][ci] * outs[o].resid).sqrt()),
+                // Set by `predict_spikes`, which knows the route.
+                trusted: false,
             }
         })
         .collect();

@@ -183,15 +183,19 @@ pub struct SpikePrediction {
     /// Predicted |⟨û_k, GS(t∘ᵏ)⟩| (û_k the outlier's unit left singular vector); None
     /// when not separated.
     pub alignment: Option<f64>,
+    /// Whether `location` can be trusted: it is finite and, on the Taylor route only, for
+    /// degree k ≥ 4 at most 2θ_k (see [`SpikePrediction::trusted_location`]).
+    pub trusted: bool,
 }
 
 impl SpikePrediction {
-    /// The location if it can be trusted: finite, and for degree k ≥ 4 at most 2θ_k. At large α
-    /// and practical n the raw strengths grow with k and truncating the spike series at degree 8
-    /// can invent a degree-≥4 outlier far above its own strength (see the module docs).
+    /// The location if it can be trusted (`trusted`). The smoothed route (§9.5 of
+    /// docs/theory.md: σ smoothed exactly per neuron) trusts every finite location; the Taylor
+    /// route (no [`ScaledCoeffs`] for a non-polynomial σ) truncates the spike series in κ at
+    /// degree 8, which at large α and practical n invents degree-≥4 outliers far above their
+    /// strengths, so it hides a degree k ≥ 4 location above 2θ_k.
     pub fn trusted_location(&self) -> Option<f64> {
-        self.location
-            .filter(|&l| l.is_finite() && (self.degree < 4 || l <= 2.0 * self.strength))
+        self.location.filter(|_| self.trusted)
     }
 }
 
@@ -369,6 +373,13 @@ pub fn predict_spikes(
     let outs = outliers::outliers(&law, &edge, &orth, st.n);
     let assigned = alignment::assign(&st, &model.cols, &outs, model.has_mean);
     let degrees = spike_degrees(inp.alpha, &inp.act, SPIKED_MAX_DEGREE);
+    let taylor = model.smooth.is_none();
+    let mut spikes = assigned.spikes;
+    for p in &mut spikes {
+        p.trusted = p
+            .location
+            .is_some_and(|l| l.is_finite() && (!taylor || p.degree < 4 || l <= 2.0 * p.strength));
+    }
     Ok(SpikeReport {
         ell: degrees.len(),
         thresholds: st.spike_ks.iter().map(|&k| (k, threshold(k))).collect(),
@@ -376,13 +387,9 @@ pub fn predict_spikes(
         eta: st.eta,
         beta_norm2: st.bnorm2,
         step_noise_gamma: model.gamma,
-        mean_model: if model.smooth.is_some() {
-            "smoothed"
-        } else {
-            "taylor"
-        },
+        mean_model: if taylor { "taylor" } else { "smoothed" },
         bulk_edge,
-        spikes: assigned.spikes,
+        spikes,
         mean_outlier: if model.has_mean {
             assigned.mean_outlier
         } else {
@@ -480,6 +487,43 @@ mod tests {
                     k + 1
                 );
             }
+        }
+    }
+
+    /// Only the Taylor route hides locations: at d = N = 2048, n = 8192, α = 0.4 its degree-8
+    /// truncation invents a degree-4 outlier far above 2θ₄ (docs/theory.md §9.3), which is
+    /// untrusted; the smoothed route predicts none there, and its finite degree-≥4 locations
+    /// (here the polynomial σ = Σ_{k≤4} He_k/k!) are all trusted.
+    #[test]
+    fn only_the_taylor_route_hides_degree_four_locations() {
+        let act = FnStats::relu_centred(8);
+        let mut inp = SpikeInputs::new(8192, 2048, 2048, 0.4, 1.0, 0.1, act, target_b());
+        inp.step_noise = false;
+        let taylor = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
+        assert_eq!(taylor.mean_model, "taylor");
+        let four = taylor.spikes.iter().find(|p| p.degree == 4).unwrap();
+        assert!(four.location.unwrap() > 2.0 * four.strength, "{four:?}");
+        assert!(!four.trusted && four.trusted_location().is_none());
+        inp.step_noise = true;
+        inp.act_scaled = Some(ScaledCoeffs::relu(true));
+        let smooth = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
+        assert!(
+            smooth
+                .spikes
+                .iter()
+                .all(|p| p.degree < 4 || p.location.is_none())
+        );
+        let richer = FnStats::polynomial(&[1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0]);
+        let inp = SpikeInputs::new(1024, 256, 256, 0.45, 0.3, 0.1, richer, target_b());
+        let rep = predict_spikes(&inp, Spectrum::MarchenkoPastur).unwrap();
+        assert_eq!(rep.mean_model, "smoothed");
+        let four = rep.spikes.iter().find(|p| p.degree == 4).unwrap();
+        assert!(
+            four.trusted && four.trusted_location().is_some(),
+            "{four:?}"
+        );
+        for p in &rep.spikes {
+            assert_eq!(p.trusted, p.location.is_some(), "{p:?}");
         }
     }
 
