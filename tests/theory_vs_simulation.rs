@@ -115,12 +115,13 @@ fn bulk_edge_after_the_step_follows_simulation() {
         let trials = if d <= 512 { 4 } else { 2 };
         for alpha in [0.3, 0.35, 0.4, 0.45] {
             let cfg = spectrum_only(d, alpha, trials, SimConfig::default().activation);
-            let th = onestep::pipeline::theory::after_step(&cfg)
-                .unwrap()
-                .bulk_edge;
+            let after = onestep::pipeline::theory::after_step(&cfg).unwrap();
+            let th = after.bulk_edge;
             let xs: Vec<f64> = (0..trials as u64)
                 .map(|s| {
-                    let t = run_trial(&b, &cfg, 100 + s, &mut |_| {}).unwrap();
+                    let mut t = run_trial(&b, &cfg, 100 + s, &mut |_| {}).unwrap();
+                    // Counted below the predicted outliers, as `simulate --bulk-edge` does.
+                    t.spectrum.use_bulk_after(&cfg, after.outliers.len(), th);
                     t.spectrum.bulk_edge_after.unwrap()
                 })
                 .collect();

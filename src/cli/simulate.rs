@@ -146,13 +146,7 @@ pub fn run(a: SimArgs) -> Result<()> {
         b.threads()
     ));
     let wall = start.elapsed().as_secs_f64();
-    if let (Some(after), Some(edge)) = (&theory.outliers_after, theory.bulk_edge_after) {
-        // The bulk after the step starts below the outliers this theory predicts (the spike
-        // theory's count can include a spike that the widened bulk swallows).
-        for t in &mut trials {
-            t.spectrum.use_bulk_after(&cfg, after.len(), edge);
-        }
-    }
+    theory.finish_trials(&cfg, &mut trials);
     if let Some(dir) = &a.dump_data {
         let data = on_backend!(d, |b| onestep::pipeline::trial_data(&b, &cfg, cfg.seed));
         onestep::npy::dump_trial(dir, &data)?;

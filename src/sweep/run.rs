@@ -127,13 +127,14 @@ pub fn cell_state(dir: &Path, id: &str) -> CellState {
 /// `wall_time_s` (they are in the manifest).
 pub fn cell_result<B: Backend>(b: &B, cfg: &ValidConfig) -> Result<Value> {
     let theory = theory_summary(cfg)?;
-    let trials = cfg
+    let mut trials = cfg
         .trial_seeds()
         .enumerate()
         .map(|(t, seed)| {
             run_trial(b, cfg, seed, &mut |_| {}).with_context(|| format!("trial {t} (seed {seed})"))
         })
         .collect::<Result<Vec<_>>>()?;
+    theory.finish_trials(cfg, &mut trials);
     let mut doc = simulation_json(Value::Null, cfg, &theory, &trials, 0.0)?;
     if let Some(o) = doc.as_object_mut() {
         o.remove("provenance");

@@ -161,6 +161,25 @@ impl TheorySummary {
         self.bulk_edge_after = Some(after.bulk_edge);
         self.outliers_after = Some(after.outliers);
     }
+
+    /// Fills what the trials of `cfg` measure against this theory's count of outliers:
+    /// `spectrum.bulk_edge_after` below the predicted outliers (those after the step when
+    /// [`TheorySummary::set_after_step`] has run, then also `spectrum.spikes_detected` above that
+    /// bulk, [`crate::trial::SpectrumStats::use_bulk_after`]; else the spike theory's trusted
+    /// locations). Call it once per run, before writing the trials.
+    pub fn finish_trials(&self, cfg: &ValidConfig, trials: &mut [crate::Trial]) {
+        let exclude = crate::trial::mean_component(cfg);
+        for t in trials {
+            let s = &mut t.spectrum;
+            match (&self.outliers_after, self.bulk_edge_after) {
+                (Some(after), Some(edge)) => s.use_bulk_after(cfg, after.len(), edge),
+                _ if self.spikes.is_some() => {
+                    s.bulk_edge_after = s.all.get(exclude + self.spike_locations.len()).copied();
+                }
+                _ => s.bulk_edge_after = None,
+            }
+        }
+    }
 }
 
 /// The proportional-limit setting of `cfg` at penalty `lambda`: φ = n/d, ψ = N/d and the

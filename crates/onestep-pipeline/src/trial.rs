@@ -42,8 +42,9 @@ pub struct SpectrumStats {
     /// configuration (`theory.spike_locations`), or, when the spectrum after the step is
     /// predicted (`simulate --bulk-edge`), the number of its outliers (`theory.outliers_after`,
     /// [`SpectrumStats::use_bulk_after`]); compare with `theory.bulk_edge_after`
-    /// (docs/theory.md §10.6). None when there is no count (full residual) or F has too few
-    /// singular values.
+    /// (docs/theory.md §10.6). Set from the run's one theory by
+    /// [`crate::theory::TheorySummary::finish_trials`] (None from [`run_trial`] alone, without a
+    /// count for the full residual, or when F has too few singular values).
     pub bulk_edge_after: Option<f64>,
     /// The relative margin used.
     pub margin: f64,
@@ -259,6 +260,7 @@ impl SpectrumStats {
     /// predicted top of the bulk after the step, `edge`, when it lies above ‖F₀‖ (the widened
     /// bulk is not a spike), `detection_edge` recording it.
     pub fn use_bulk_after(&mut self, cfg: &ValidConfig, outliers: usize, edge: f64) {
+        // `outliers` counts the mean component; `all` holds it.
         self.bulk_edge_after = self.all.get(outliers).copied();
         if edge.is_finite() && edge > self.detection_edge {
             self.detection_edge = edge;
@@ -274,22 +276,6 @@ pub fn mean_component(cfg: &ValidConfig) -> usize {
     usize::from(cfg.act_stats.coeffs[0].abs() > 1e-12)
 }
 
-/// How many outliers of F the spike theory separates (its trusted locations); None for the full
-/// residual, for which it is not derived, or when it fails.
-fn learned_spikes(cfg: &ValidConfig) -> Option<usize> {
-    if cfg.residual != onestep_net::Residual::Labels {
-        return None;
-    }
-    let report = crate::theory::spike_report(cfg).ok()?;
-    Some(
-        report
-            .spikes
-            .iter()
-            .filter(|p| p.trusted_location().is_some())
-            .count(),
-    )
-}
-
 /// Spectrum statistics from all singular values of F and F₀ and the alignments.
 fn spectrum_stats(
     cfg: &ValidConfig,
@@ -301,9 +287,8 @@ fn spectrum_stats(
     let exclude = mean_component(cfg);
     let bulk_edge = all_f0.get(exclude).copied().unwrap_or(0.0);
     let margin = spike_margin(cfg.n);
-    let bulk_edge_after = learned_spikes(cfg).and_then(|r| all.get(exclude + r).copied());
     SpectrumStats {
-        bulk_edge_after,
+        bulk_edge_after: None,
         top: all.iter().take(TOP).copied().collect(),
         top_f0: all_f0.iter().take(TOP).copied().collect(),
         bulk_edge,

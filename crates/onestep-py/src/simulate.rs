@@ -135,6 +135,7 @@ pub fn simulate<'py>(
         py.check_signals()?;
     }
     let wall = start.elapsed().as_secs_f64();
+    theory.finish_trials(&cfg, &mut out);
     let doc = simulation_json(provenance(name, used_threads), &cfg, &theory, &out, wall)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .map_err(failed)?;

@@ -73,10 +73,11 @@ fn setup(
     f(&mut raw);
     let cfg = raw.check(f64::INFINITY).unwrap();
     let b = FaerBackend::new(1);
-    let trials = (0..cfg.trials as u64)
+    let mut trials: Vec<Trial> = (0..cfg.trials as u64)
         .map(|s| run_trial(&b, &cfg, s, &mut |_| {}).unwrap())
         .collect();
     let th = theory_summary(&cfg).unwrap();
+    th.finish_trials(&cfg, &mut trials);
     (cfg, trials, th)
 }
 
