@@ -107,7 +107,7 @@ pub fn network_outliers(inp: &NetworkInputs) -> Result<NetworkSpikes, TheoryErro
     }
     outliers.sort_by(|a, b| b.location.total_cmp(&a.location));
     Ok(NetworkSpikes {
-        bulk_edge: (n * edge.top()).sqrt(),
+        bulk_edge: (n * edge.top).sqrt(),
         outliers,
     })
 }
