@@ -21,16 +21,17 @@ const U_STEP: f64 = 0.01;
 /// The law of Z's most extreme eigenvalue at each end, for a step batch of n labels
 /// y = σ*(u*) + σ_ε ξ in dimension d: [`LAW_NODES`] equally weighted values of the largest
 /// eigenvalue of Z = M_y − E M_y (off β*), and as many of the smallest, None where that end has
-/// no eigenvalue outside Z's bulk; both empty when σ* is not exactly its
-/// Hermite polynomial (the label law's tails are then unknown) or the labels vanish.
+/// no eigenvalue outside Z's bulk; both empty when σ* is not exactly its Hermite polynomial (the
+/// label law's tails are then unknown) or the labels vanish.
 ///
-/// The nodes are the means of [`LAW_NODES`] equal bins of the sorted draws. At one end the [`LABEL_SINGLES`] most extreme samples are drawn [`LAW_DRAWS`] times (a fixed
+/// At one end the [`LABEL_SINGLES`] most extreme samples are drawn [`LAW_DRAWS`] times (a fixed
 /// seed): their labels as order statistics of n draws (Rényi's exponential spacings) and their
 /// Gram matrix XₛᵀXₛ/(d − 1) as a Wishart matrix (Bartlett's decomposition), so that the norms
 /// ‖x_i‖² and the overlaps x_iᵀx_j are those of d − 1 Gaussian coordinates. Their rank-K term
 /// Σ y_i x_ix_iᵀ/n has the eigenvalues of (d/n)·μ for μ the eigenvalues of YG; the extreme μ
 /// acts as one label against the rest, the middle classes and the other end's singles, in the
-/// generalised Marchenko–Pastur equation of M_y (docs/theory.md §10.6).
+/// generalised Marchenko–Pastur equation of M_y (docs/theory.md §10.6). The nodes are the means
+/// of [`LAW_NODES`] equal bins of the sorted draws.
 pub(super) fn extreme_eigenvalues(target: &FnStats, noise: f64, n: usize, d: usize) -> [Law; 2] {
     if !target.is_complete() || n < 4 * LABEL_SINGLES || d < 2 * LABEL_SINGLES {
         return [Vec::new(), Vec::new()];
