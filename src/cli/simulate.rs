@@ -121,9 +121,8 @@ pub fn run(a: SimArgs) -> Result<()> {
     if let Some(p) = &a.common.json {
         check_writable("--json", p)?;
     }
-    let mut theory = theory_summary(&cfg)?;
     if a.bulk_edge {
-        theory.set_after_step(&cfg, onestep::pipeline::theory::after_step(&cfg)?);
+        onestep::pipeline::theory::check_after_step(&cfg)?;
     }
     let d = backend::dispatch(a.common.threads, &a.common.backend)?;
     // For a person watching, once every input is accepted and before the heavy work (scripts keep
@@ -140,12 +139,28 @@ pub fn run(a: SimArgs) -> Result<()> {
         );
     }
     let start = Instant::now();
-    let (mut trials, name, threads) = on_backend!(d.clone(), |b| (
-        run_trials(&b, &cfg)?,
-        b.name(),
-        b.threads()
-    ));
-    let wall = start.elapsed().as_secs_f64();
+    // The theory (single-threaded) runs beside the trials, in the gaps their parallel products
+    // leave; it has no output of its own.
+    let (theory, trials, wall) = std::thread::scope(|s| {
+        let theory = s.spawn(|| -> Result<_> {
+            let mut theory = theory_summary(&cfg)?;
+            if a.bulk_edge {
+                theory.set_after_step(&cfg, onestep::pipeline::theory::after_step(&cfg)?);
+            }
+            Ok(theory)
+        });
+        let trials = on_backend!(d.clone(), |b| run_trials(&b, &cfg).map(|t| (
+            t,
+            b.name(),
+            b.threads()
+        )));
+        let wall = start.elapsed().as_secs_f64();
+        let theory = theory
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (theory, trials, wall)
+    });
+    let (theory, (mut trials, name, threads)) = (theory?, trials?);
     theory.finish_trials(&cfg, &mut trials);
     if let Some(dir) = &a.dump_data {
         let data = on_backend!(d, |b| onestep::pipeline::trial_data(&b, &cfg, cfg.seed));

@@ -46,8 +46,13 @@ pub fn network_theory(cfg: &ValidConfig) -> Result<onestep_theory::NetworkReport
 /// The predicted spectrum of F after the step for `cfg`: the top of its bulk and the outliers
 /// above it with their alignments (labels residual; docs/theory.md §10.6–§10.7; 1–2 s).
 pub fn after_step(cfg: &ValidConfig) -> Result<onestep_theory::NetworkSpikes, ConfigError> {
-    labels_only(cfg, "the spectrum after the step")?;
+    check_after_step(cfg)?;
     onestep_theory::network_outliers(&network_inputs(cfg, cfg.lambda)).map_err(ConfigError::flagged)
+}
+
+/// Refuses, before any work, what [`after_step`] is not derived for (the full residual).
+pub fn check_after_step(cfg: &ValidConfig) -> Result<(), ConfigError> {
+    labels_only(cfg, "the spectrum after the step")
 }
 
 /// Refuses the full residual for `what`, which is derived for r = y only.
