@@ -2,10 +2,12 @@
 //! a_j h₁ M_y w⁰_j with h₁ = E σ′(g)g and M_y = XᵀDiag(y)X/n on the step batch; M_y − E M_y = Z is
 //! one matrix applied to every neuron's weights, and its extreme eigenvalues are the step samples
 //! with the extreme labels (each adds y_i x_ix_iᵀ/n), along whose directions every neuron moves
-//! by its whole σ′ − c₁. The eigenvalues are predicted from the labels' order statistics with the
-//! generalised Marchenko–Pastur equation of M_y; each becomes an input direction whose weight
-//! components have a variance profile τ²_m over the neuron classes m ([`profiles`]), and gives F an
-//! outlier where I + ψD T P T is singular (T = diag τ), P and D from the bulk's fixed point at z.
+//! by its whole σ′ − c₁. The law of the most extreme eigenvalue at each end comes from the
+//! extreme labels' order statistics and their samples' Gram matrix, drawn, with the generalised
+//! Marchenko–Pastur equation of M_y ([`extreme_eigenvalues`]); each of its nodes becomes an input
+//! direction whose weight components have a variance profile τ²_m over the neuron classes m
+//! ([`profiles`]), and gives F an outlier where I + ψD T P T is singular (T = diag τ), P and D from
+//! the bulk's fixed point at z.
 use super::quadrature::hermite_sum;
 use super::{Bulk, Grid, NetworkInputs, Prepared};
 use crate::hermite::FnStats;
