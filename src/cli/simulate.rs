@@ -141,26 +141,25 @@ pub fn run(a: SimArgs) -> Result<()> {
     let start = Instant::now();
     // The theory (single-threaded) runs beside the trials, in the gaps their parallel products
     // leave; it has no output of its own.
-    let (theory, trials, wall) = std::thread::scope(|s| {
-        let theory = s.spawn(|| -> Result<_> {
+    let (trials, theory) = onestep::pipeline::trial::concurrently(
+        true,
+        || {
+            on_backend!(d.clone(), |b| run_trials(&b, &cfg).map(|t| (
+                t,
+                b.name(),
+                b.threads(),
+                start.elapsed().as_secs_f64()
+            )))
+        },
+        || -> Result<_> {
             let mut theory = theory_summary(&cfg)?;
             if a.bulk_edge {
                 theory.set_after_step(&cfg, onestep::pipeline::theory::after_step(&cfg)?);
             }
             Ok(theory)
-        });
-        let trials = on_backend!(d.clone(), |b| run_trials(&b, &cfg).map(|t| (
-            t,
-            b.name(),
-            b.threads()
-        )));
-        let wall = start.elapsed().as_secs_f64();
-        let theory = theory
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (theory, trials, wall)
-    });
-    let (theory, (mut trials, name, threads)) = (theory?, trials?);
+        },
+    );
+    let (theory, (mut trials, name, threads, wall)) = (theory?, trials?);
     theory.finish_trials(&cfg, &mut trials);
     if let Some(dir) = &a.dump_data {
         let data = on_backend!(d, |b| onestep::pipeline::trial_data(&b, &cfg, cfg.seed));

@@ -456,7 +456,7 @@ pub fn run_trial<B: Backend>(
 }
 
 mod stream;
-pub use stream::STREAM_ROWS;
+pub use stream::{STREAM_ROWS, concurrently};
 
 /// Wall time of each stage of [`run_trial`]: `next` closes the running stage and opens another.
 #[derive(Default)]

@@ -214,7 +214,7 @@ fn upper_cholesky_inverse(pp: &[[f64; POWERS]; POWERS]) -> [[f64; POWERS]; POWER
 }
 
 /// `f()` and `g()`, on two threads when `parallel` (a panic in either is resumed here).
-fn concurrently<T: Send, U: Send>(
+pub fn concurrently<T: Send, U: Send>(
     parallel: bool,
     f: impl FnOnce() -> T + Send,
     g: impl FnOnce() -> U + Send,
